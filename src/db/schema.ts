@@ -1,0 +1,399 @@
+/**
+ * The one PostgreSQL schema (Drizzle pg-core). Migrations in ./migrations are generated from it
+ * by drizzle-kit and committed; a shipped migration is never edited.
+ *
+ * Rules: every table carries partnership_id (accounts and sessions are the exception: a person's
+ * account spans the partnerships they hold roles in, and memberships carry the partnership);
+ * editable rows carry `version` for optimistic concurrency; nothing a user made is deleted, it is
+ * archived (`archived_at`); times are timestamptz in UTC.
+ */
+import { sql } from 'drizzle-orm';
+import {
+  bigint,
+  boolean,
+  date,
+  index,
+  integer,
+  jsonb,
+  pgEnum,
+  pgTable,
+  primaryKey,
+  smallint,
+  text,
+  timestamp,
+  uniqueIndex,
+} from 'drizzle-orm/pg-core';
+
+export const statusEnum = pgEnum('progress_status', [
+  'not_started',
+  'on_track',
+  'at_risk',
+  'off_track',
+  'complete',
+]);
+export const roleEnum = pgEnum('member_role', ['coordinator', 'lead_officer', 'partner', 'board_member']);
+export const partyRoleEnum = pgEnum('party_role', ['lead', 'partner']);
+
+const id = () => integer('id').primaryKey().generatedByDefaultAsIdentity();
+const partnershipId = () =>
+  integer('partnership_id')
+    .notNull()
+    .references(() => partnerships.id);
+const version = () => integer('version').notNull().default(1);
+const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
+const updatedAt = () => timestamp('updated_at', { withTimezone: true }).notNull().defaultNow();
+const archivedAt = () => timestamp('archived_at', { withTimezone: true });
+
+export const partnerships = pgTable('partnerships', {
+  id: id(),
+  slug: text('slug').notNull().unique(),
+  name: text('name').notNull(),
+  area: text('area'),
+  principlesIntro: text('principles_intro'),
+  version: version(),
+  createdAt: createdAt(),
+  updatedAt: updatedAt(),
+});
+
+export const plans = pgTable(
+  'plans',
+  {
+    id: id(),
+    partnershipId: partnershipId(),
+    year: text('year').notNull(),
+    title: text('title').notNull(),
+    startsOn: date('starts_on').notNull(),
+    endsOn: date('ends_on').notNull(),
+    headlineAimsIntro: text('headline_aims_intro'),
+    prioritiesIntro: text('priorities_intro'),
+    objectivesIntro: text('objectives_intro'),
+    howThePlanIsKept: text('how_the_plan_is_kept')
+      .array()
+      .notNull()
+      .default(sql`'{}'::text[]`),
+    version: version(),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [uniqueIndex('plans_partnership_year').on(t.partnershipId, t.year)],
+);
+
+export const headlineAims = pgTable('headline_aims', {
+  id: id(),
+  partnershipId: partnershipId(),
+  planId: integer('plan_id')
+    .notNull()
+    .references(() => plans.id),
+  position: integer('position').notNull(),
+  text: text('text').notNull(),
+  version: version(),
+});
+
+export const objectives = pgTable('objectives', {
+  id: id(),
+  partnershipId: partnershipId(),
+  planId: integer('plan_id')
+    .notNull()
+    .references(() => plans.id),
+  number: integer('number').notNull(),
+  text: text('text').notNull(),
+  version: version(),
+});
+
+export const priorities = pgTable('priorities', {
+  id: id(),
+  partnershipId: partnershipId(),
+  planId: integer('plan_id')
+    .notNull()
+    .references(() => plans.id),
+  position: integer('position').notNull(),
+  title: text('title').notNull(),
+  description: text('description'),
+  addedOn: date('added_on'),
+  version: version(),
+  archivedAt: archivedAt(),
+});
+
+export const sections = pgTable(
+  'sections',
+  {
+    id: id(),
+    partnershipId: partnershipId(),
+    planId: integer('plan_id')
+      .notNull()
+      .references(() => plans.id),
+    number: integer('number').notNull(),
+    title: text('title').notNull(),
+    position: integer('position').notNull(),
+    version: version(),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+    archivedAt: archivedAt(),
+  },
+  (t) => [
+    uniqueIndex('sections_live_number')
+      .on(t.planId, t.number)
+      .where(sql`archived_at is null`),
+  ],
+);
+
+export const aims = pgTable(
+  'aims',
+  {
+    id: id(),
+    partnershipId: partnershipId(),
+    planId: integer('plan_id')
+      .notNull()
+      .references(() => plans.id),
+    sectionId: integer('section_id')
+      .notNull()
+      .references(() => sections.id),
+    number: text('number').notNull(),
+    title: text('title').notNull(),
+    position: integer('position').notNull(),
+    addedOn: date('added_on'),
+    version: version(),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+    archivedAt: archivedAt(),
+  },
+  (t) => [
+    uniqueIndex('aims_live_number')
+      .on(t.planId, t.number)
+      .where(sql`archived_at is null`),
+    index('aims_section').on(t.sectionId),
+  ],
+);
+
+export const priorityAims = pgTable(
+  'priority_aims',
+  {
+    partnershipId: partnershipId(),
+    priorityId: integer('priority_id')
+      .notNull()
+      .references(() => priorities.id),
+    aimId: integer('aim_id')
+      .notNull()
+      .references(() => aims.id),
+  },
+  (t) => [primaryKey({ columns: [t.priorityId, t.aimId] }), index('priority_aims_aim').on(t.aimId)],
+);
+
+/** An aim's answers to a set of external principles (aim 5.7: the Home Office ASB local delivery principles). */
+export const deliveryPrinciples = pgTable('delivery_principles', {
+  id: id(),
+  partnershipId: partnershipId(),
+  aimId: integer('aim_id')
+    .notNull()
+    .references(() => aims.id),
+  number: integer('number').notNull(),
+  principle: text('principle').notNull(),
+  response: text('response').notNull(),
+  version: version(),
+});
+
+export const actions = pgTable(
+  'actions',
+  {
+    id: id(),
+    partnershipId: partnershipId(),
+    aimId: integer('aim_id')
+      .notNull()
+      .references(() => aims.id),
+    position: integer('position').notNull(),
+    description: text('description').notNull(),
+    resources: text('resources')
+      .array()
+      .notNull()
+      .default(sql`'{}'::text[]`),
+    expectedOutcomes: text('expected_outcomes')
+      .array()
+      .notNull()
+      .default(sql`'{}'::text[]`),
+    version: version(),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+    archivedAt: archivedAt(),
+  },
+  (t) => [index('actions_aim').on(t.aimId)],
+);
+
+export const organisations = pgTable(
+  'organisations',
+  {
+    id: id(),
+    partnershipId: partnershipId(),
+    name: text('name').notNull(),
+    fullName: text('full_name'),
+    version: version(),
+    archivedAt: archivedAt(),
+  },
+  (t) => [uniqueIndex('organisations_name').on(t.partnershipId, t.name)],
+);
+
+export const people = pgTable(
+  'people',
+  {
+    id: id(),
+    partnershipId: partnershipId(),
+    name: text('name').notNull(),
+    organisationId: integer('organisation_id').references(() => organisations.id),
+    version: version(),
+    archivedAt: archivedAt(),
+  },
+  (t) => [uniqueIndex('people_name').on(t.partnershipId, t.name)],
+);
+
+/** An organisation leading or partnering on an action, with the officers the plan names for it. */
+export const actionParties = pgTable(
+  'action_parties',
+  {
+    id: id(),
+    partnershipId: partnershipId(),
+    actionId: integer('action_id')
+      .notNull()
+      .references(() => actions.id),
+    organisationId: integer('organisation_id')
+      .notNull()
+      .references(() => organisations.id),
+    role: partyRoleEnum('role').notNull(),
+    position: integer('position').notNull(),
+    /** Posts named without a person ("NPT Inspector") and people, in the plan's order. */
+    officers: text('officers')
+      .array()
+      .notNull()
+      .default(sql`'{}'::text[]`),
+  },
+  (t) => [
+    index('action_parties_action').on(t.actionId),
+    index('action_parties_organisation').on(t.organisationId),
+  ],
+);
+
+/** Links a named person to the action parties they are named in, so "what I lead" is a query. */
+export const actionPartyPeople = pgTable(
+  'action_party_people',
+  {
+    partnershipId: partnershipId(),
+    actionPartyId: integer('action_party_id')
+      .notNull()
+      .references(() => actionParties.id),
+    personId: integer('person_id')
+      .notNull()
+      .references(() => people.id),
+  },
+  (t) => [
+    primaryKey({ columns: [t.actionPartyId, t.personId] }),
+    index('action_party_people_person').on(t.personId),
+  ],
+);
+
+export const progressUpdates = pgTable(
+  'progress_updates',
+  {
+    id: id(),
+    partnershipId: partnershipId(),
+    actionId: integer('action_id')
+      .notNull()
+      .references(() => actions.id),
+    /** 1–4; null for progress the plan records without a quarter. */
+    quarter: smallint('quarter'),
+    text: text('text').notNull(),
+    status: statusEnum('status'),
+    recordedAt: timestamp('recorded_at', { withTimezone: true }),
+    recordedBy: integer('recorded_by').references(() => users.id),
+    version: version(),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    uniqueIndex('progress_updates_action_quarter')
+      .on(t.actionId, t.quarter)
+      .where(sql`quarter is not null`),
+    uniqueIndex('progress_updates_action_undated')
+      .on(t.actionId)
+      .where(sql`quarter is null`),
+  ],
+);
+
+export const glossaryTerms = pgTable(
+  'glossary_terms',
+  {
+    id: id(),
+    partnershipId: partnershipId(),
+    term: text('term').notNull(),
+    meaning: text('meaning').notNull(),
+    version: version(),
+  },
+  (t) => [uniqueIndex('glossary_terms_term').on(t.partnershipId, t.term)],
+);
+
+export const principles = pgTable('principles', {
+  id: id(),
+  partnershipId: partnershipId(),
+  number: integer('number').notNull(),
+  text: text('text').notNull(),
+  version: version(),
+});
+
+/** Sign-in accounts. Global: one person may hold roles in several partnerships (see memberships). */
+export const users = pgTable('users', {
+  id: id(),
+  email: text('email').notNull().unique(),
+  name: text('name').notNull(),
+  passwordHash: text('password_hash'),
+  version: version(),
+  createdAt: createdAt(),
+  deactivatedAt: timestamp('deactivated_at', { withTimezone: true }),
+});
+
+export const memberships = pgTable(
+  'memberships',
+  {
+    id: id(),
+    partnershipId: partnershipId(),
+    userId: integer('user_id')
+      .notNull()
+      .references(() => users.id),
+    role: roleEnum('role').notNull(),
+    organisationId: integer('organisation_id').references(() => organisations.id),
+    personId: integer('person_id').references(() => people.id),
+    version: version(),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex('memberships_user_partnership').on(t.userId, t.partnershipId)],
+);
+
+export const sessions = pgTable(
+  'sessions',
+  {
+    sid: text('sid').primaryKey(),
+    userId: integer('user_id').references(() => users.id),
+    data: jsonb('data').notNull(),
+    expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+  },
+  (t) => [index('sessions_expires').on(t.expiresAt)],
+);
+
+/** Append-only: a trigger in the migrations refuses UPDATE and DELETE. */
+export const auditEvents = pgTable(
+  'audit_events',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedByDefaultAsIdentity(),
+    partnershipId: integer('partnership_id').references(() => partnerships.id),
+    occurredAt: timestamp('occurred_at', { withTimezone: true }).notNull().defaultNow(),
+    actorUserId: integer('actor_user_id').references(() => users.id),
+    actorLabel: text('actor_label').notNull(),
+    kind: text('kind').notNull(),
+    entity: text('entity').notNull(),
+    entityId: text('entity_id'),
+    summary: text('summary').notNull(),
+    before: jsonb('before'),
+    after: jsonb('after'),
+    viaImport: boolean('via_import').notNull().default(false),
+  },
+  (t) => [
+    index('audit_events_partnership_time').on(t.partnershipId, t.occurredAt),
+    index('audit_events_entity').on(t.entity, t.entityId),
+  ],
+);

@@ -1,0 +1,55 @@
+/**
+ * Who may do what. The service layer asks these questions before every read of internal content
+ * and every write; the pages only use them to decide which buttons to show.
+ */
+export const ROLES = ['coordinator', 'lead_officer', 'partner', 'board_member'] as const;
+export type Role = (typeof ROLES)[number];
+
+export const ROLE_LABELS: Record<Role, string> = {
+  coordinator: 'Coordinator',
+  lead_officer: 'Lead officer',
+  partner: 'Partner',
+  board_member: 'Board member',
+};
+
+/** A signed-in person acting in one partnership. */
+export interface Member {
+  userId: number;
+  name: string;
+  partnershipId: number;
+  role: Role;
+  organisationId: number | null;
+  personId: number | null;
+}
+
+/** Who leads an action: the organisations and named people of its lead parties. */
+export interface ActionLeadership {
+  partnershipId: number;
+  organisationIds: readonly number[];
+  personIds: readonly number[];
+}
+
+export function isMember(member: Member | undefined, partnershipId: number): member is Member {
+  return member !== undefined && member.partnershipId === partnershipId;
+}
+
+/** Internal plan content (the live plan, progress, organisations) is for the partnership's members. */
+export function canReadPlan(member: Member | undefined, partnershipId: number): boolean {
+  return isMember(member, partnershipId);
+}
+
+/** Sections, aims and actions: created, edited, reordered and archived by the coordinator. */
+export function canEditPlanStructure(member: Member | undefined, partnershipId: number): boolean {
+  return isMember(member, partnershipId) && member.role === 'coordinator';
+}
+
+/** Progress on an action: the coordinator, or a lead officer who (or whose organisation) leads it. */
+export function canUpdateProgress(member: Member | undefined, action: ActionLeadership): boolean {
+  if (!isMember(member, action.partnershipId)) return false;
+  if (member.role === 'coordinator') return true;
+  if (member.role !== 'lead_officer') return false;
+  return (
+    (member.personId !== null && action.personIds.includes(member.personId)) ||
+    (member.organisationId !== null && action.organisationIds.includes(member.organisationId))
+  );
+}

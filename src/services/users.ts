@@ -1,0 +1,217 @@
+/**
+ * Accounts and memberships: adding people, checking passwords (argon2id), and turning a session's
+ * user into a Member of a partnership.
+ */
+import argon2 from 'argon2';
+import { and, eq, isNull } from 'drizzle-orm';
+import { z } from 'zod';
+import type { Db } from '../db/client.js';
+import * as t from '../db/schema.js';
+import { ROLES, type Member, type Role } from '../domain/permissions.js';
+import type { Actor } from './actor.js';
+import { recordAudit } from './audit.js';
+import { ForbiddenError, NotFoundError, ValidationError } from './errors.js';
+
+export const MIN_PASSWORD_LENGTH = 12;
+
+export function hashPassword(password: string): Promise<string> {
+  return argon2.hash(password, { type: argon2.argon2id });
+}
+
+/** A fixed hash to verify against when the account does not exist, so timing does not tell. */
+let decoyHash: Promise<string> | undefined;
+
+export const newUserSchema = z.object({
+  email: z
+    .email('Enter an email address in the correct format, like name@example.org')
+    .transform((e) => e.toLowerCase()),
+  name: z.string().trim().min(1, 'Enter the person’s name'),
+  password: z.string().min(MIN_PASSWORD_LENGTH, `Password must be ${MIN_PASSWORD_LENGTH} characters or more`),
+  partnership: z.string().min(1),
+  role: z.enum(ROLES),
+  organisation: z.string().trim().optional(),
+  person: z.string().trim().optional(),
+});
+export type NewUser = z.input<typeof newUserSchema>;
+
+/**
+ * Adds an account with a role in a partnership (the CLI's `users add`, the demo accounts).
+ * Allowed to the operator and to the partnership's coordinator.
+ */
+export async function addUser(db: Db, input: NewUser, actor: Actor): Promise<{ userId: number }> {
+  const parsed = newUserSchema.safeParse(input);
+  if (!parsed.success) {
+    throw new ValidationError(
+      parsed.error.issues.map((i) => ({ field: String(i.path[0] ?? 'user'), message: i.message })),
+    );
+  }
+  const user = parsed.data;
+  const passwordHash = await hashPassword(user.password);
+  return db.transaction(async (tx) => {
+    const [partnership] = await tx
+      .select({ id: t.partnerships.id })
+      .from(t.partnerships)
+      .where(eq(t.partnerships.slug, user.partnership));
+    if (!partnership) {
+      throw new ValidationError([
+        { field: 'partnership', message: `there is no partnership "${user.partnership}"` },
+      ]);
+    }
+    if (
+      !actor.system &&
+      !(actor.member?.partnershipId === partnership.id && actor.member.role === 'coordinator')
+    ) {
+      throw new ForbiddenError('Only the coordinator can add people to this partnership');
+    }
+    let organisationId: number | null = null;
+    if (user.organisation) {
+      const [org] = await tx
+        .select({ id: t.organisations.id })
+        .from(t.organisations)
+        .where(
+          and(eq(t.organisations.partnershipId, partnership.id), eq(t.organisations.name, user.organisation)),
+        );
+      if (!org)
+        throw new ValidationError([
+          { field: 'organisation', message: `there is no organisation "${user.organisation}"` },
+        ]);
+      organisationId = org.id;
+    }
+    let personId: number | null = null;
+    if (user.person) {
+      const [person] = await tx
+        .select({ id: t.people.id })
+        .from(t.people)
+        .where(and(eq(t.people.partnershipId, partnership.id), eq(t.people.name, user.person)));
+      if (!person)
+        throw new ValidationError([
+          { field: 'person', message: `there is no person "${user.person}" in the plan` },
+        ]);
+      personId = person.id;
+    }
+    const [existing] = await tx.select({ id: t.users.id }).from(t.users).where(eq(t.users.email, user.email));
+    if (existing)
+      throw new ValidationError([{ field: 'email', message: `an account for ${user.email} already exists` }]);
+    const [row] = await tx
+      .insert(t.users)
+      .values({ email: user.email, name: user.name, passwordHash })
+      .returning({ id: t.users.id });
+    await tx.insert(t.memberships).values({
+      partnershipId: partnership.id,
+      userId: row!.id,
+      role: user.role,
+      organisationId,
+      personId,
+    });
+    await recordAudit(tx, actor, {
+      partnershipId: partnership.id,
+      kind: 'user.added',
+      entity: 'user',
+      entityId: row!.id,
+      summary: `Added ${user.name} <${user.email}> as ${user.role.replace('_', ' ')}`,
+      after: { email: user.email, name: user.name, role: user.role, organisation: user.organisation ?? null },
+    });
+    return { userId: row!.id };
+  });
+}
+
+export interface SignedInUser {
+  id: number;
+  email: string;
+  name: string;
+}
+
+/**
+ * Checks an email address and password. The answer is the same for an unknown address and a
+ * wrong password, and takes as long, so sign-in does not reveal who has an account.
+ */
+export async function authenticate(
+  db: Db,
+  email: string,
+  password: string,
+): Promise<SignedInUser | undefined> {
+  const [user] = await db
+    .select()
+    .from(t.users)
+    .where(and(eq(t.users.email, email.trim().toLowerCase()), isNull(t.users.deactivatedAt)));
+  if (!user?.passwordHash) {
+    decoyHash ??= hashPassword('not a real password, only for equal timing');
+    await argon2.verify(await decoyHash, password).catch(() => false);
+    return undefined;
+  }
+  const ok = await argon2.verify(user.passwordHash, password).catch(() => false);
+  return ok ? { id: user.id, email: user.email, name: user.name } : undefined;
+}
+
+export async function getUser(db: Db, userId: number): Promise<SignedInUser | undefined> {
+  const [user] = await db
+    .select({ id: t.users.id, email: t.users.email, name: t.users.name })
+    .from(t.users)
+    .where(and(eq(t.users.id, userId), isNull(t.users.deactivatedAt)));
+  return user;
+}
+
+/** The user's standing in a partnership, or undefined when they hold no role there. */
+export async function getMember(db: Db, userId: number, partnershipId: number): Promise<Member | undefined> {
+  const [row] = await db
+    .select({
+      userId: t.users.id,
+      name: t.users.name,
+      partnershipId: t.memberships.partnershipId,
+      role: t.memberships.role,
+      organisationId: t.memberships.organisationId,
+      personId: t.memberships.personId,
+    })
+    .from(t.memberships)
+    .innerJoin(t.users, eq(t.users.id, t.memberships.userId))
+    .where(
+      and(
+        eq(t.memberships.userId, userId),
+        eq(t.memberships.partnershipId, partnershipId),
+        isNull(t.users.deactivatedAt),
+      ),
+    );
+  return row ? { ...row, role: row.role as Role } : undefined;
+}
+
+/** The partnerships a user holds a role in, for the start page after sign-in. */
+export async function listMemberships(db: Db, userId: number) {
+  return db
+    .select({ slug: t.partnerships.slug, name: t.partnerships.name, role: t.memberships.role })
+    .from(t.memberships)
+    .innerJoin(t.partnerships, eq(t.partnerships.id, t.memberships.partnershipId))
+    .where(eq(t.memberships.userId, userId));
+}
+
+export async function countUsers(db: Db): Promise<number> {
+  const rows = await db.select({ id: t.users.id }).from(t.users);
+  return rows.length;
+}
+
+export async function recordSignIn(
+  db: Db,
+  user: SignedInUser,
+  outcome: 'signed-in' | 'signed-out',
+): Promise<void> {
+  await db.transaction(async (tx) => {
+    const partnerships = await tx
+      .select({ id: t.memberships.partnershipId })
+      .from(t.memberships)
+      .where(eq(t.memberships.userId, user.id));
+    const actor: Actor = { userId: user.id, label: user.name, member: undefined, system: false };
+    for (const p of partnerships.length ? partnerships : [{ id: null }]) {
+      await recordAudit(tx, actor, {
+        partnershipId: p.id,
+        kind: outcome === 'signed-in' ? 'user.signed_in' : 'user.signed_out',
+        entity: 'user',
+        entityId: user.id,
+        summary: `${user.name} ${outcome === 'signed-in' ? 'signed in' : 'signed out'}`,
+      });
+    }
+  });
+}
+
+export function assertFound<T>(value: T | undefined, what: string): T {
+  if (value === undefined) throw new NotFoundError(what);
+  return value;
+}

@@ -1,0 +1,48 @@
+/**
+ * A fresh, migrated database for each test file. On PGlite: a copy of one migrated template made
+ * once per run (globalSetup), loaded in about a second. With DATABASE_URL: a new database on that
+ * server, made from a migrated template database, dropped at the end.
+ */
+import fs from 'node:fs';
+import crypto from 'node:crypto';
+import pg from 'pg';
+import { inject } from 'vitest';
+import { openDatabase, type Database } from '../../src/db/client.js';
+
+export interface TestDatabase extends Database {
+  drop(): Promise<void>;
+}
+
+function withDatabase(url: string, name: string): string {
+  const u = new URL(url);
+  u.pathname = `/${name}`;
+  return u.toString();
+}
+
+export async function createTestDatabase(): Promise<TestDatabase> {
+  const serverUrl = process.env.DATABASE_URL;
+  if (serverUrl) {
+    const template = inject('pgTemplateDatabase');
+    const name = `pp_test_${crypto.randomBytes(6).toString('hex')}`;
+    const admin = new pg.Client({ connectionString: serverUrl });
+    await admin.connect();
+    await admin.query(`create database ${name} template ${template}`);
+    await admin.end();
+    const database = await openDatabase({ databaseUrl: withDatabase(serverUrl, name) });
+    return {
+      ...database,
+      close: database.close,
+      async drop() {
+        await database.close();
+        const dropper = new pg.Client({ connectionString: serverUrl });
+        await dropper.connect();
+        await dropper.query(`drop database if exists ${name} with (force)`);
+        await dropper.end();
+      },
+    };
+  }
+  const templatePath = inject('pgliteTemplatePath');
+  const blob = new Blob([fs.readFileSync(templatePath)]);
+  const database = await openDatabase({ inMemory: true, loadDataDir: blob });
+  return { ...database, drop: () => database.close() };
+}

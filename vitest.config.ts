@@ -1,0 +1,52 @@
+import { defineConfig } from 'vitest/config';
+
+/**
+ * Three projects: `unit` (pure code, fast), `db` (services, routes and CLI over a real database:
+ * PGlite, or PostgreSQL with DATABASE_URL), `browser` (Chromium against a running app).
+ */
+export default defineConfig({
+  test: {
+    env: { TZ: 'Europe/London' },
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'unit',
+          include: [
+            'test/domain/**/*.test.ts',
+            'test/documents/**/*.test.ts',
+            'test/demo/**/*.test.ts',
+            'test/config.test.ts',
+          ],
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'db',
+          globalSetup: ['test/support/global-setup.ts'],
+          include: [
+            'test/services/**/*.test.ts',
+            'test/web/**/*.test.ts',
+            'test/cli/**/*.test.ts',
+            'test/db/**/*.test.ts',
+          ],
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
+          // PGlite takes ~0.5 GB a database: keep to two files at once on a 2-core machine.
+          maxWorkers: 2,
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'browser',
+          include: ['test/e2e/**/*.test.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 180_000,
+          fileParallelism: false,
+        },
+      },
+    ],
+  },
+});
