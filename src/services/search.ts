@@ -5,6 +5,8 @@
  */
 import { sql } from 'drizzle-orm';
 import { queryRows, type Db } from '../db/client.js';
+import type { Actor } from './actor.js';
+import { assertMayRead } from './plan-view.js';
 
 export interface SearchHit {
   aimNumber: string;
@@ -17,7 +19,14 @@ export interface SearchHit {
 const HEADLINE_OPTIONS =
   'StartSel=<mark>, StopSel=</mark>, MaxWords=30, MinWords=12, MaxFragments=2, FragmentDelimiter=" … "';
 
-export async function searchPlan(db: Db, planId: number, query: string): Promise<SearchHit[]> {
+export async function searchPlan(
+  db: Db,
+  actor: Actor,
+  plan: { id: number; partnershipId: number },
+  query: string,
+): Promise<SearchHit[]> {
+  assertMayRead(actor, plan.partnershipId);
+  const planId = plan.id;
   const q = query.trim().slice(0, 200);
   if (!q) return [];
   const rows = await queryRows<{

@@ -7,7 +7,8 @@ import type { Db } from '../db/client.js';
 import { sessions } from '../db/schema.js';
 
 type Callback = (error?: unknown) => void;
-type GetCallback = (error: unknown, session?: unknown) => void;
+/** The session type belongs to the web layer's plugin; the store passes it through untouched. */
+type GetCallback = (error: unknown, session?: never) => void;
 
 interface StoredSession {
   userId?: number;
@@ -21,7 +22,8 @@ export class DatabaseSessionStore {
     private readonly maxAgeMs: number,
   ) {}
 
-  set(sid: string, session: StoredSession, callback: Callback): void {
+  set(sid: string, sessionObject: object, callback: Callback): void {
+    const session = sessionObject as StoredSession;
     const expires = session.cookie?.expires
       ? new Date(session.cookie.expires)
       : new Date(Date.now() + this.maxAgeMs);
@@ -42,8 +44,8 @@ export class DatabaseSessionStore {
       .from(sessions)
       .where(eq(sessions.sid, sid))
       .then(([row]) => {
-        if (!row || row.expiresAt.getTime() <= Date.now()) return callback(null, null);
-        callback(null, row.data);
+        if (!row || row.expiresAt.getTime() <= Date.now()) return callback(null);
+        callback(null, row.data as never);
       }, callback);
   }
 

@@ -1,0 +1,87 @@
+/**
+ * Starts Partnership Plan: config → database → migrations → (demo data on a new, non-production
+ * database) → listen. Stops cleanly on SIGINT/SIGTERM.
+ */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { ConfigError, loadConfig, type Config } from './config.js';
+import { DataDirInUseError, openDatabase } from './db/client.js';
+import { DEMO_ACCOUNTS, generateDemoPassword, isEmptyDatabase, loadDemo } from './services/demo.js';
+import { createServices } from './services/index.js';
+import { buildApp } from './web/app.js';
+
+/** Without SESSION_SECRET (allowed outside production), one is made once and kept beside the data. */
+function sessionSecret(config: Config): string {
+  if (config.sessionSecret) return config.sessionSecret;
+  fs.mkdirSync(config.dataDir, { recursive: true });
+  const file = path.join(config.dataDir, 'session-secret');
+  if (!fs.existsSync(file))
+    fs.writeFileSync(file, crypto.randomBytes(48).toString('base64url'), { mode: 0o600 });
+  return fs.readFileSync(file, 'utf8').trim();
+}
+
+function say(line = ''): void {
+  process.stdout.write(`${line}\n`);
+}
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  try {
+    await database.migrate();
+  } catch (error) {
+    await database.close();
+    throw error;
+  }
+
+  if (!config.production && (await isEmptyDatabase(database.db))) {
+    const password = config.demoPassword ?? generateDemoPassword();
+    const { summary } = await loadDemo(database.db, password);
+    const plan = summary.plans[0];
+    say('');
+    say(
+      `Loaded the demo partnership: ${summary.partnership}, plan ${plan?.year} (${plan?.aims} aims, ${plan?.actions} actions).`,
+    );
+    say('Demo accounts (this is shown once, at first start):');
+    for (const account of DEMO_ACCOUNTS)
+      say(`  ${account.email.padEnd(32)} ${account.role.replace('_', ' ').padEnd(13)} ${account.what}`);
+    say(`  Password for all of them: ${password}${config.demoPassword ? ' (from DEMO_PASSWORD)' : ''}`);
+    say('');
+  }
+
+  const services = createServices(database);
+  const app = await buildApp({ config, services, sessionSecret: sessionSecret(config) });
+  const prune = setInterval(() => void services.sessionStore.prune().catch(() => undefined), 60 * 60 * 1000);
+  prune.unref();
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    app.log.info({ signal }, 'stopping');
+    clearInterval(prune);
+    await app.close();
+    await database.close();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+
+  await app.listen({ host: config.host, port: config.port });
+  const shown = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
+  say(
+    `Partnership Plan is running at http://${shown}:${config.port} (database: ${database.kind}, ${database.location})`,
+  );
+}
+
+main().catch((error: unknown) => {
+  if (error instanceof ConfigError || error instanceof DataDirInUseError) {
+    process.stderr.write(`${error.message}\n`);
+  } else {
+    process.stderr.write(
+      `Partnership Plan could not start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
+  }
+  process.exit(1);
+});

@@ -1,0 +1,71 @@
+/**
+ * The services the web layer is given (composition root: buildApp({ config, services })).
+ * Each function here is a use case with the database already bound, so routes never see `db`.
+ */
+import type { Database, Db } from '../db/client.js';
+import { memberActor, type Actor } from './actor.js';
+import * as planEdit from './plan-edit.js';
+import * as planRead from './plan-read.js';
+import { openPlan } from './plan-view.js';
+import * as progress from './progress.js';
+import { searchPlan } from './search.js';
+import { DatabaseSessionStore } from './sessions.js';
+import * as users from './users.js';
+
+type Bound<F> = F extends (db: Db, ...args: infer A) => infer R ? (...args: A) => R : never;
+
+function bind<T extends Record<string, (db: Db, ...args: never[]) => unknown>>(
+  db: Db,
+  fns: T,
+): { [K in keyof T]: Bound<T[K]> } {
+  const out: Record<string, unknown> = {};
+  for (const [name, fn] of Object.entries(fns)) {
+    out[name] = (...args: never[]) => fn(db, ...args);
+  }
+  return out as { [K in keyof T]: Bound<T[K]> };
+}
+
+export const SESSION_MAX_AGE_MS = 8 * 60 * 60 * 1000;
+
+export function createServices(database: Database) {
+  const db = database.db;
+  return {
+    health: () => database.health(),
+    sessionStore: new DatabaseSessionStore(db, SESSION_MAX_AGE_MS),
+    users: bind(db, {
+      authenticate: users.authenticate,
+      getUser: users.getUser,
+      getMember: users.getMember,
+      listMemberships: users.listMemberships,
+      recordSignIn: users.recordSignIn,
+    }),
+    plans: bind(db, {
+      openPlan,
+      getPartnershipBySlug: planRead.getPartnershipBySlug,
+      currentPlanYear: planRead.currentPlanYear,
+      searchPlan,
+    }),
+    edit: bind(db, {
+      createSection: planEdit.createSection,
+      updateSection: planEdit.updateSection,
+      archiveSection: planEdit.archiveSection,
+      createAim: planEdit.createAim,
+      updateAim: planEdit.updateAim,
+      archiveAim: planEdit.archiveAim,
+      suggestAimNumber: planEdit.suggestAimNumber,
+      createAction: planEdit.createAction,
+      updateAction: planEdit.updateAction,
+      archiveAction: planEdit.archiveAction,
+      move: planEdit.move,
+    }),
+    progress: bind(db, {
+      save: progress.saveProgress,
+      mayUpdate: progress.mayUpdateProgress,
+      get: progress.getProgress,
+    }),
+    memberActor,
+  };
+}
+
+export type Services = ReturnType<typeof createServices>;
+export type { Actor };

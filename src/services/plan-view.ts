@@ -1,0 +1,52 @@
+/**
+ * Opening a plan for someone to read: checks that they may see it, then loads it. Every page of
+ * the live plan goes through here, so the read permission is checked in one place.
+ */
+import type { Db } from '../db/client.js';
+import { canReadPlan } from '../domain/permissions.js';
+import type { Actor } from './actor.js';
+import { ForbiddenError, NotFoundError } from './errors.js';
+import {
+  currentPlanYear,
+  getPartnershipBySlug,
+  listPlanYears,
+  loadPlanTree,
+  type PlanTree,
+} from './plan-read.js';
+import { listGlossary, listPrinciples } from './partnership-read.js';
+
+export interface OpenedPlan {
+  tree: PlanTree;
+  years: string[];
+  glossary: { term: string; meaning: string }[];
+  principles: { number: number; text: string }[];
+}
+
+export function assertMayRead(actor: Actor, partnershipId: number): void {
+  if (actor.system) return;
+  if (!canReadPlan(actor.member, partnershipId)) {
+    throw new ForbiddenError(
+      'The live plan is for members of the partnership. Sign in with an account that holds a role in it.',
+    );
+  }
+}
+
+export async function openPlan(
+  db: Db,
+  actor: Actor,
+  slug: string,
+  year: string | undefined,
+  options: { includeArchived?: boolean } = {},
+): Promise<OpenedPlan> {
+  const partnership = await getPartnershipBySlug(db, slug);
+  assertMayRead(actor, partnership.id);
+  const planYear = year ?? (await currentPlanYear(db, partnership.id));
+  if (!planYear) throw new NotFoundError('A plan for this partnership');
+  const [tree, years, glossary, principles] = await Promise.all([
+    loadPlanTree(db, partnership, planYear, options),
+    listPlanYears(db, partnership.id),
+    listGlossary(db, partnership.id),
+    listPrinciples(db, partnership.id),
+  ]);
+  return { tree, years, glossary, principles };
+}

@@ -1,0 +1,220 @@
+/**
+ * buildApp({ config, services }): the whole web application, with no I/O of its own beyond what
+ * the services do. main.ts and the tests build the same app.
+ */
+import crypto from 'node:crypto';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import fastifyCookie from '@fastify/cookie';
+import fastifyCsrf from '@fastify/csrf-protection';
+import fastifyFormbody from '@fastify/formbody';
+import fastifyHelmet from '@fastify/helmet';
+import fastifyRateLimit from '@fastify/rate-limit';
+import fastifySession from '@fastify/session';
+import fastifyStatic from '@fastify/static';
+import fastifyView from '@fastify/view';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import nunjucks from 'nunjucks';
+import type { Config } from '../config.js';
+import type { Services } from '../services/index.js';
+import { SESSION_MAX_AGE_MS } from '../services/index.js';
+import type { SignedInUser } from '../services/users.js';
+import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../services/errors.js';
+import { configureNunjucks, govukDir, viewsDir } from './render.js';
+import { registerAuthRoutes } from './routes/auth.js';
+import { registerHealthRoutes } from './routes/health.js';
+import { registerPlanRoutes } from './routes/plan.js';
+import { registerProgressRoutes } from './routes/progress.js';
+import { registerEditRoutes } from './routes/edit.js';
+import { registerSiteRoutes } from './routes/site.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    user: SignedInUser | undefined;
+  }
+  interface FastifyReply {
+    /** Renders a page with what every page needs: the user, the CSRF token, the CSP nonce. */
+    page(template: string, data?: Record<string, unknown>): Promise<FastifyReply>;
+  }
+}
+
+declare module '@fastify/session' {
+  interface FastifySessionObject {
+    userId?: number;
+    /** A one-time message for the next page (GOV.UK notification banner). */
+    flash?: string;
+  }
+}
+
+const assetsDir = fileURLToPath(new URL('./assets', import.meta.url));
+
+export interface AppOptions {
+  config: Config;
+  services: Services;
+  /** A session secret; main.ts passes the configured one or one kept in DATA_DIR. */
+  sessionSecret: string;
+}
+
+export const SERVICE_NAME = 'Partnership Plan';
+
+export async function buildApp({ config, services, sessionSecret }: AppOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger:
+      config.logLevel === 'silent'
+        ? false
+        : { level: config.logLevel, redact: ['req.headers.cookie', 'req.headers.authorization'] },
+    genReqId: () => crypto.randomUUID(),
+    bodyLimit: 256 * 1024,
+    trustProxy: config.trustProxy,
+    routerOptions: { ignoreTrailingSlash: true },
+  });
+
+  await app.register(fastifyHelmet, {
+    enableCSPNonces: true,
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'"],
+        imgSrc: ["'self'", 'data:'],
+        fontSrc: ["'self'"],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+        objectSrc: ["'none'"],
+        baseUri: ["'self'"],
+        upgradeInsecureRequests: config.production ? [] : null,
+      },
+    },
+    strictTransportSecurity: config.production,
+  });
+  await app.register(fastifyFormbody, { bodyLimit: 256 * 1024 });
+  await app.register(fastifyCookie);
+  await app.register(fastifySession, {
+    secret: sessionSecret,
+    store: services.sessionStore,
+    cookieName: 'pp_session',
+    saveUninitialized: false,
+    rolling: true,
+    cookie: { httpOnly: true, sameSite: 'lax', secure: 'auto', path: '/', maxAge: SESSION_MAX_AGE_MS },
+  });
+  await app.register(fastifyCsrf, { sessionPlugin: '@fastify/session' });
+  await app.register(fastifyRateLimit, { global: false });
+  await app.register(fastifyStatic, {
+    root: path.join(govukDir, 'govuk', 'assets'),
+    prefix: '/assets/',
+    maxAge: config.production ? '1d' : 0,
+  });
+  await app.register(fastifyStatic, {
+    root: [path.join(govukDir, 'govuk'), assetsDir],
+    prefix: '/public/',
+    decorateReply: false,
+    allowedPath: (pathName) => /^\/(govuk-frontend\.min\.(css|js)|app\.(css|js))$/.test(pathName),
+    maxAge: config.production ? '1d' : 0,
+  });
+  await app.register(fastifyView, {
+    engine: { nunjucks },
+    templates: [viewsDir, govukDir],
+    options: { onConfigure: configureNunjucks, noCache: !config.production },
+  });
+
+  app.decorateRequest('user', undefined);
+  app.decorateReply(
+    'page',
+    async function page(this: FastifyReply, template: string, data: Record<string, unknown> = {}) {
+      const request = this.request;
+      const flash = request.session.flash;
+      if (flash) request.session.flash = undefined;
+      return this.view(template, {
+        serviceName: SERVICE_NAME,
+        user: request.user,
+        csrfToken: await this.generateCsrf(),
+        cspNonce: this.cspNonce.script,
+        currentPath: request.url,
+        flash,
+        ...data,
+      });
+    },
+  );
+
+  // Who is signed in: the session names the account; a deactivated account ends the session.
+  app.addHook('preHandler', async (request) => {
+    const userId = request.session?.userId;
+    if (userId === undefined) return;
+    request.user = await services.users.getUser(userId);
+    if (!request.user) {
+      await request.session.regenerate();
+    }
+  });
+
+  // Every state-changing request carries the form's CSRF token.
+  app.addHook('preHandler', (request, reply, done) => {
+    if (request.method === 'GET' || request.method === 'HEAD' || request.method === 'OPTIONS') return done();
+    app.csrfProtection(request, reply, done);
+  });
+
+  registerHealthRoutes(app, services);
+  registerAuthRoutes(app, services);
+  registerPlanRoutes(app, services);
+  registerProgressRoutes(app, services);
+  registerEditRoutes(app, services);
+  registerSiteRoutes(app);
+
+  app.setNotFoundHandler(async (request, reply) => {
+    reply.code(404);
+    return reply.page('errors/not-found.njk', { title: 'Page not found' });
+  });
+
+  app.setErrorHandler(async (error: Error & { statusCode?: number; code?: string }, request, reply) => {
+    if (error instanceof NotFoundError) {
+      reply.code(404);
+      return reply.page('errors/not-found.njk', { title: 'Page not found', message: error.message });
+    }
+    if (error instanceof ForbiddenError) {
+      if (!request.user && request.method === 'GET') {
+        return reply.redirect(`/sign-in?returnTo=${encodeURIComponent(request.url)}`);
+      }
+      reply.code(403);
+      return reply.page('errors/forbidden.njk', { title: 'You cannot do that', message: error.message });
+    }
+    if (error.code?.startsWith('FST_CSRF')) {
+      reply.code(403);
+      return reply.page('errors/forbidden.njk', {
+        title: 'This form has expired',
+        message:
+          'The form was open too long or was sent from somewhere else. Go back, reload the page and try again.',
+      });
+    }
+    if (error instanceof ValidationError || error instanceof ConflictError) {
+      // Routes handle these on their forms; one reaching here is a request no form of ours sends.
+      reply.code(400);
+      return reply.page('errors/bad-request.njk', { title: 'There is a problem', message: error.message });
+    }
+    const status =
+      error.statusCode && error.statusCode >= 400 && error.statusCode < 600 ? error.statusCode : 500;
+    if (status >= 500) request.log.error({ err: error }, 'request failed');
+    reply.code(status);
+    if (status === 429) {
+      return reply.page('errors/bad-request.njk', {
+        title: 'Too many attempts',
+        message: 'You have tried too many times. Wait a few minutes, then try again.',
+      });
+    }
+    if (status === 413) {
+      return reply.page('errors/bad-request.njk', {
+        title: 'Too much data',
+        message: 'What you sent is too large.',
+      });
+    }
+    if (status < 500) {
+      return reply.page('errors/bad-request.njk', { title: 'There is a problem', message: error.message });
+    }
+    return reply.page('errors/server-error.njk', {
+      title: 'Sorry, there is a problem with the service',
+      message: config.production ? undefined : error.message,
+    });
+  });
+
+  return app;
+}
+
+export type { FastifyInstance, FastifyRequest, FastifyReply };

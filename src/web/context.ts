@@ -1,0 +1,30 @@
+/** What a partnership's page needs to know about the request: the partnership and who is acting. */
+import type { FastifyRequest } from 'fastify';
+import type { Member } from '../domain/permissions.js';
+import type { Actor } from '../services/actor.js';
+import type { Services } from '../services/index.js';
+import type { PartnershipRow } from '../services/plan-read.js';
+
+export interface RequestContext {
+  partnership: PartnershipRow;
+  member: Member | undefined;
+  actor: Actor;
+}
+
+export async function partnershipContext(
+  services: Services,
+  request: FastifyRequest,
+  slug: string,
+): Promise<RequestContext> {
+  const partnership = await services.plans.getPartnershipBySlug(slug);
+  const member = request.user ? await services.users.getMember(request.user.id, partnership.id) : undefined;
+  const actor: Actor = member
+    ? services.memberActor(member)
+    : {
+        userId: request.user?.id ?? null,
+        label: request.user?.name ?? 'signed out',
+        member: undefined,
+        system: false,
+      };
+  return { partnership, member, actor };
+}

@@ -1,0 +1,122 @@
+/**
+ * Nunjucks for the pages: GOV.UK Frontend's templates and ours, autoescaped, with the few filters
+ * plan text needs. Plan text is always escaped first; only our own markup (<abbr>, <p>, <br>) is added.
+ */
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import nunjucks from 'nunjucks';
+import { addedLabel } from '../domain/numbering.js';
+import { quarterLabel, quarterMonths, isQuarter } from '../domain/quarters.js';
+import { STATUS_LABELS, STATUS_TAG_CLASSES, isStatus } from '../domain/status.js';
+
+export const viewsDir = fileURLToPath(new URL('./views', import.meta.url));
+export const govukDir = path.join(
+  path.dirname(fileURLToPath(import.meta.resolve('govuk-frontend/package.json'))),
+  'dist',
+);
+
+export function escapeHtml(text: string): string {
+  return text
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&#39;');
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/**
+ * Marks the partnership's abbreviations in plan text with <abbr title>. The text is escaped
+ * first, so nothing a user typed can become markup.
+ */
+export function makeAbbreviator(
+  glossary: readonly { term: string; meaning: string }[],
+): (text: string) => string {
+  const terms = [...glossary]
+    .filter((g) => /^[\w&]+$/.test(g.term))
+    .sort((a, b) => b.term.length - a.term.length);
+  if (terms.length === 0) return escapeHtml;
+  const meanings = new Map(terms.map((g) => [g.term, g.meaning]));
+  const pattern = new RegExp(`\\b(${terms.map((g) => escapeRegExp(g.term)).join('|')})\\b`, 'g');
+  return (text: string) =>
+    escapeHtml(text).replace(
+      pattern,
+      (term) => `<abbr title="${escapeHtml(meanings.get(term) ?? term)}">${term}</abbr>`,
+    );
+}
+
+export function formatDateTime(value: Date | string | null | undefined): string {
+  if (!value) return '';
+  const date = value instanceof Date ? value : new Date(value);
+  return date.toLocaleString('en-GB', {
+    timeZone: 'Europe/London',
+    day: 'numeric',
+    month: 'long',
+    year: 'numeric',
+    hour: 'numeric',
+    minute: '2-digit',
+  });
+}
+
+export function formatDate(value: Date | string | null | undefined): string {
+  if (!value) return '';
+  const date = value instanceof Date ? value : new Date(`${value.slice(0, 10)}T12:00:00Z`);
+  return date.toLocaleDateString('en-GB', {
+    timeZone: 'Europe/London',
+    day: 'numeric',
+    month: 'long',
+    year: 'numeric',
+  });
+}
+
+export function configureNunjucks(env: nunjucks.Environment): void {
+  env.addFilter('statusLabel', (status: unknown) =>
+    isStatus(status) ? STATUS_LABELS[status] : 'No status given',
+  );
+  env.addFilter('statusClass', (status: unknown) =>
+    isStatus(status) ? STATUS_TAG_CLASSES[status] : 'govuk-tag--grey',
+  );
+  env.addFilter('quarterLabel', (q: unknown) => (isQuarter(q) ? quarterLabel(q) : 'No quarter'));
+  env.addFilter('quarterMonths', (q: unknown) => (isQuarter(q) ? quarterMonths(q) : ''));
+  env.addFilter('addedLabel', (d: string | null) => addedLabel(d) ?? '');
+  env.addFilter('dateTime', formatDateTime);
+  env.addFilter('date', formatDate);
+  env.addFilter('yearSlug', (year: string) => year.replace('/', '-'));
+}
+
+/**
+ * Formatting of plan text for one partnership, given to every page as `fmt`:
+ * {{ fmt.abbr(text) }}, {{ fmt.paras(text) }}, {{ fmt.items(list) }}. Each escapes first.
+ */
+export function textHelpers(glossary: readonly { term: string; meaning: string }[]) {
+  const abbr = makeAbbreviator(glossary);
+  const safe = (html: string) => new nunjucks.runtime.SafeString(html);
+  return {
+    abbr: (text: string | null | undefined) => safe(abbr(text ?? '')),
+    /** Paragraphs separated by blank lines; single line breaks kept. */
+    paras: (text: string | null | undefined, cls = 'govuk-body') =>
+      safe(
+        (text ?? '')
+          .split(/\n\s*\n/)
+          .map((p) => p.trim())
+          .filter(Boolean)
+          .map((p) => `<p class="${cls}">${abbr(p).replace(/\n/g, '<br>')}</p>`)
+          .join(''),
+      ),
+    /** One item a line, as a bulleted list; a single item as a paragraph. */
+    items: (items: string | readonly string[] | null | undefined) => {
+      const list = (typeof items === 'string' ? items.split('\n') : (items ?? []))
+        .map((i) => i.trim())
+        .filter(Boolean);
+      if (list.length === 0) return safe('');
+      if (list.length === 1) return safe(`<p class="govuk-body">${abbr(list[0]!)}</p>`);
+      return safe(
+        `<ul class="govuk-list govuk-list--bullet">${list.map((i) => `<li>${abbr(i)}</li>`).join('')}</ul>`,
+      );
+    },
+  };
+}
+export type TextHelpers = ReturnType<typeof textHelpers>;

@@ -1,0 +1,250 @@
+/** The live plan's pages: the plan, an aim, the document view, search, organisations, about. */
+import type { FastifyInstance } from 'fastify';
+import { compareAimNumbers } from '../../domain/numbering.js';
+import { canEditPlanStructure } from '../../domain/permissions.js';
+import { parsePlanYear, planYearSlug, QUARTERS } from '../../domain/quarters.js';
+import { STATUSES, STATUS_LABELS } from '../../domain/status.js';
+import { NotFoundError } from '../../services/errors.js';
+import type { Services } from '../../services/index.js';
+import {
+  documentRows,
+  organisationRoles,
+  organisationsInPlan,
+  parseDocumentFilters,
+  updatableActionIds,
+} from '../../services/plan-document.js';
+import { findAim, latestProgress, type PlanTree } from '../../services/plan-read.js';
+import { partnershipContext } from '../context.js';
+import { textHelpers } from '../render.js';
+
+type PlanParams = { slug: string; year: string };
+
+export function planPath(tree: PlanTree): string {
+  return `/p/${tree.partnership.slug}/plans/${planYearSlug(tree.plan.year)}`;
+}
+
+/** Loads the plan a page is about, checking the reader may see it; shared by the plan's pages. */
+export async function loadPlanPage(
+  services: Services,
+  request: Parameters<typeof partnershipContext>[1],
+  params: PlanParams,
+  options: { includeArchived?: boolean } = {},
+) {
+  const year = parsePlanYear(params.year);
+  if (!year) throw new NotFoundError(`The plan ${params.year}`);
+  const context = await partnershipContext(services, request, params.slug);
+  const opened = await services.plans.openPlan(context.actor, params.slug, year, options);
+  const base = planPath(opened.tree);
+  return {
+    ...context,
+    ...opened,
+    base,
+    fmt: textHelpers(opened.glossary),
+    canEdit: canEditPlanStructure(context.member, context.partnership.id),
+    common: {
+      partnership: context.partnership,
+      member: context.member,
+      plan: opened.tree.plan,
+      years: opened.years,
+      base,
+      fmt: textHelpers(opened.glossary),
+      canEdit: canEditPlanStructure(context.member, context.partnership.id),
+    },
+  };
+}
+
+export function registerPlanRoutes(app: FastifyInstance, services: Services): void {
+  app.get<{ Params: { slug: string } }>('/p/:slug', async (request, reply) => {
+    const { actor, partnership } = await partnershipContext(services, request, request.params.slug);
+    const opened = await services.plans.openPlan(actor, partnership.slug, undefined);
+    return reply.redirect(planPath(opened.tree));
+  });
+
+  app.get<{ Params: PlanParams }>('/p/:slug/plans/:year', async (request, reply) => {
+    const page = await loadPlanPage(services, request, request.params);
+    const sections = page.tree.sections.map((section) => ({
+      ...section,
+      aims: section.aims.map((aim) => ({ ...aim, ...latestProgress(aim.actions) })),
+    }));
+    return reply.page('plan/plan.njk', {
+      ...page.common,
+      title: `${page.tree.plan.title}`,
+      nav: 'plan',
+      sections,
+      priorities: page.tree.priorities,
+    });
+  });
+
+  app.get<{ Params: PlanParams & { number: string } }>(
+    '/p/:slug/plans/:year/aims/:number',
+    async (request, reply) => {
+      const page = await loadPlanPage(services, request, request.params);
+      const { section, aim } = findAim(page.tree, request.params.number);
+      const updatable = updatableActionIds(page.tree, page.member, aim);
+      const priorities = page.tree.priorities.filter((p) => aim.priorityIds.includes(p.id));
+      const actions = aim.actions.map((action, index) => ({
+        ...action,
+        index: index + 1,
+        canUpdate: updatable.includes(action.id),
+        quarters: QUARTERS.map((quarter) => ({
+          quarter,
+          update: action.progress.find((p) => p.quarter === quarter),
+        })),
+        undated: action.progress.filter((p) => p.quarter === null),
+        ...latestProgress([action]),
+      }));
+      return reply.page('plan/aim.njk', {
+        ...page.common,
+        title: `${aim.number} ${aim.title}`,
+        nav: 'plan',
+        section,
+        aim,
+        actions,
+        priorities,
+      });
+    },
+  );
+
+  app.get<{ Params: PlanParams; Querystring: Record<string, string> }>(
+    '/p/:slug/plans/:year/document',
+    async (request, reply) => {
+      const page = await loadPlanPage(services, request, request.params);
+      const filters = parseDocumentFilters(request.query);
+      const rows = documentRows(page.tree, filters);
+      const organisations = organisationsInPlan(page.tree);
+      const selected = (value: unknown, current: unknown) => String(value) === String(current ?? '');
+      const option = (value: string | number, text: string, current: unknown) => ({
+        value: String(value),
+        text,
+        selected: selected(value, current),
+      });
+      const filterOptions = {
+        section: [
+          option('', 'All sections', filters.section),
+          ...page.tree.sections.map((s) => option(s.number, `${s.number}. ${s.title}`, filters.section)),
+        ],
+        priority: [
+          option('', 'All priorities', filters.priority),
+          ...page.tree.priorities.map((p) => option(p.id, p.title, filters.priority)),
+        ],
+        lead: [
+          option('', 'Any lead organisation', filters.lead),
+          ...organisations.leads.map((o) => option(o.id, o.name, filters.lead)),
+        ],
+        partner: [
+          option('', 'Any partner organisation', filters.partner),
+          ...organisations.partners.map((o) => option(o.id, o.name, filters.partner)),
+        ],
+        status: [
+          option('', 'Any status', filters.status),
+          ...STATUSES.map((s) => option(s, STATUS_LABELS[s], filters.status)),
+          option('none', 'No status given', filters.status),
+        ],
+        quarter: [
+          option('', 'All quarters', filters.quarter),
+          ...QUARTERS.map((q) => option(q, `Q${q}`, filters.quarter)),
+        ],
+      };
+      const filtered = Object.keys(filters).length > 0;
+      return reply.page('plan/document.njk', {
+        ...page.common,
+        title: `${page.tree.plan.title}: the whole plan`,
+        nav: 'document',
+        rows,
+        filterOptions,
+        filtered,
+        actionCount: rows.filter((r) => r.action).length,
+      });
+    },
+  );
+
+  app.get<{ Params: PlanParams; Querystring: { q?: string } }>(
+    '/p/:slug/plans/:year/search',
+    async (request, reply) => {
+      const page = await loadPlanPage(services, request, request.params);
+      const q = typeof request.query.q === 'string' ? request.query.q.trim().slice(0, 200) : '';
+      const results = q ? await services.plans.searchPlan(page.actor, page.tree.plan, q) : [];
+      return reply.page('plan/search.njk', {
+        ...page.common,
+        title: q ? `Search results for “${q}”` : 'Search the plan',
+        nav: 'search',
+        q,
+        results,
+      });
+    },
+  );
+
+  app.get<{ Params: PlanParams }>('/p/:slug/plans/:year/organisations', async (request, reply) => {
+    const page = await loadPlanPage(services, request, request.params);
+    const organisations = [
+      ...new Map(
+        page.tree.sections
+          .flatMap((s) => s.aims)
+          .flatMap((a) => a.actions)
+          .flatMap((a) => [...a.leads, ...a.partners])
+          .map((p) => [
+            p.organisationId,
+            { id: p.organisationId, name: p.organisation, fullName: p.fullName },
+          ]),
+      ).values(),
+    ]
+      .map((o) => {
+        const roles = organisationRoles(page.tree, o.id);
+        return { ...o, leads: roles.leads.length, partners: roles.partners.length };
+      })
+      .sort((a, b) => a.name.localeCompare(b.name, 'en-GB'));
+    return reply.page('plan/organisations.njk', {
+      ...page.common,
+      title: 'Organisations',
+      nav: 'organisations',
+      organisations,
+    });
+  });
+
+  app.get<{ Params: PlanParams & { id: string } }>(
+    '/p/:slug/plans/:year/organisations/:id',
+    async (request, reply) => {
+      const page = await loadPlanPage(services, request, request.params);
+      const id = Number(request.params.id);
+      const roles = organisationRoles(page.tree, id);
+      const party = [...roles.leads, ...roles.partners][0];
+      if (!party) throw new NotFoundError('The organisation');
+      const organisation = [...party.action.leads, ...party.action.partners].find(
+        (p) => p.organisationId === id,
+      )!;
+      const byAim = (list: typeof roles.leads) =>
+        [...new Map(list.map((r) => [r.aim.id, r.aim])).values()]
+          .sort((a, b) => compareAimNumbers(a.number, b.number))
+          .map((aim) => ({ aim, entries: list.filter((r) => r.aim.id === aim.id) }));
+      return reply.page('plan/organisation.njk', {
+        ...page.common,
+        title: organisation.organisation,
+        nav: 'organisations',
+        organisation,
+        leads: byAim(roles.leads),
+        partners: byAim(roles.partners),
+      });
+    },
+  );
+
+  app.get<{ Params: PlanParams }>('/p/:slug/plans/:year/about', async (request, reply) => {
+    const page = await loadPlanPage(services, request, request.params);
+    const aimsById = new Map(page.tree.sections.flatMap((s) => s.aims).map((a) => [a.id, a]));
+    const priorities = page.tree.priorities.map((p) => ({
+      ...p,
+      aims: p.aimIds
+        .map((id) => aimsById.get(id))
+        .filter((a) => a !== undefined)
+        .sort((a, b) => compareAimNumbers(a.number, b.number)),
+    }));
+    return reply.page('plan/about.njk', {
+      ...page.common,
+      title: `About the ${page.tree.plan.title.replace(/^Action plan/, 'action plan')}`,
+      nav: 'about',
+      tree: page.tree,
+      priorities,
+      principles: page.principles,
+      glossary: page.glossary,
+    });
+  });
+}

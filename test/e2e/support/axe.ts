@@ -1,0 +1,49 @@
+/**
+ * Every page passes axe at WCAG 2.2 AA. A failure names each rule broken, how badly, how to fix
+ * it and where, so the test output alone is enough to act on.
+ */
+import { AxeBuilder } from '@axe-core/playwright';
+import type { Result } from 'axe-core';
+import type { Page } from 'playwright-core';
+
+export const AXE_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'];
+
+const TARGETS_SHOWN = 3;
+
+function describeTarget(target: Result['nodes'][number]['target']): string {
+  // One selector per frame; inside a shadow root, one per level.
+  return target.map((part) => (Array.isArray(part) ? part.join(' >>> ') : part)).join(' | ');
+}
+
+export function formatAxeViolations(violations: Result[]): string {
+  return violations
+    .map((violation) => {
+      const targets = violation.nodes.slice(0, TARGETS_SHOWN).map((node) => describeTarget(node.target));
+      const more = violation.nodes.length - targets.length;
+      const where = targets.map((target) => `      ${target}`).join('\n');
+      return (
+        `  - ${violation.id} (${violation.impact ?? 'impact unknown'}): ${violation.help}\n` +
+        `    ${violation.helpUrl}\n` +
+        `    ${violation.nodes.length} element(s)${more > 0 ? `, the first ${targets.length}` : ''}:\n` +
+        where
+      );
+    })
+    .join('\n');
+}
+
+export interface AxeOptions {
+  /** CSS selectors to leave out, e.g. a third-party widget. Say why where you use it. */
+  exclude?: string[];
+}
+
+export async function expectNoAxeViolations(page: Page, options: AxeOptions = {}): Promise<void> {
+  let builder = new AxeBuilder({ page }).withTags(AXE_TAGS);
+  for (const selector of options.exclude ?? []) builder = builder.exclude(selector);
+  const results = await builder.analyze();
+  if (results.violations.length > 0) {
+    throw new Error(
+      `axe found ${results.violations.length} accessibility violation(s) on ${page.url()}:\n` +
+        formatAxeViolations(results.violations),
+    );
+  }
+}
