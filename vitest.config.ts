@@ -17,6 +17,7 @@ export default defineConfig({
             'test/documents/**/*.test.ts',
             'test/demo/**/*.test.ts',
             'test/config.test.ts',
+            'test/web/render.test.ts',
           ],
         },
       },
@@ -31,6 +32,7 @@ export default defineConfig({
             'test/cli/**/*.test.ts',
             'test/db/**/*.test.ts',
           ],
+          exclude: ['test/web/render.test.ts'],
           testTimeout: 60_000,
           hookTimeout: 120_000,
           // PGlite takes ~0.5 GB a database: keep to two files at once on a 2-core machine.

@@ -6,6 +6,7 @@
  * Validation here is structural and pure; cross-references (an aim number used twice, a lead
  * organisation that is not listed, a priority naming an unknown aim) are checked in checkPlanFile.
  */
+import { parse as parseJsonWithErrors, printParseErrorCode, type ParseError } from 'jsonc-parser';
 import { z } from 'zod';
 import { isAimNumber, sectionOfAimNumber } from './numbering.js';
 import { isPlanYear } from './quarters.js';
@@ -32,7 +33,9 @@ export const partySchema = z
 export const progressSchema = z
   .object({
     quarter: z
-      .union([z.literal(1), z.literal(2), z.literal(3), z.literal(4), z.null()])
+      .union([z.literal(1), z.literal(2), z.literal(3), z.literal(4), z.null()], {
+        error: 'must be a quarter: 1, 2, 3 or 4 (Q1 to Q4), or null for progress with no quarter',
+      })
       .describe('1 = Q1 (April to June) … 4 = Q4 (January to March); null when the plan gives no quarter'),
     text: text.describe('The progress as the lead officer wrote it; paragraphs separated by a blank line'),
     status: z.enum(STATUSES).nullable().default(null),
@@ -178,26 +181,38 @@ export function checkPlanFile(value: unknown): ParseResult {
 
 /** Parses the text of a JSON plan file; malformed JSON is reported with its line and column. */
 export function parsePlanFileJson(source: string): ParseResult {
-  let value: unknown;
-  try {
-    value = JSON.parse(source);
-  } catch (error) {
-    return { ok: false, problems: [{ where: jsonErrorPlace(source, error), message: 'is not valid JSON' }] };
+  // JSON.parse on Node 20 does not say where the text breaks; jsonc-parser does, by offset.
+  const errors: ParseError[] = [];
+  const value: unknown = parseJsonWithErrors(source.replace(/^\uFEFF/, ''), errors, {
+    disallowComments: true,
+    allowTrailingComma: false,
+    allowEmptyContent: false,
+  });
+  const first = errors[0];
+  if (first) {
+    return {
+      ok: false,
+      problems: [
+        {
+          where: lineAndColumn(source, first.offset),
+          message: `is not valid JSON (${describeJsonError(first)})`,
+        },
+      ],
+    };
   }
   return checkPlanFile(value);
 }
 
-function jsonErrorPlace(source: string, error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
-  const position = /position (\d+)/.exec(message);
-  const lineCol = /line (\d+) column (\d+)/.exec(message);
-  if (lineCol) return `line ${lineCol[1]}, column ${lineCol[2]}`;
-  if (position) {
-    const offset = Number(position[1]);
-    const before = source.slice(0, offset).split('\n');
-    return `line ${before.length}, column ${(before.at(-1)?.length ?? 0) + 1}`;
-  }
-  return 'the file';
+function describeJsonError(error: ParseError): string {
+  // "ValueExpected" → "value expected"
+  return printParseErrorCode(error.error)
+    .replace(/([a-z])([A-Z])/g, '$1 $2')
+    .toLowerCase();
+}
+
+function lineAndColumn(source: string, offset: number): string {
+  const before = source.slice(0, offset).split('\n');
+  return `line ${before.length}, column ${(before.at(-1)?.length ?? 0) + 1}`;
 }
 
 function duplicates<T>(items: readonly T[], key: (item: T) => string): Map<string, number[]> {
