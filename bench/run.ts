@@ -1,0 +1,106 @@
+/**
+ * Benchmarks (never run by `npm test`): `npm run bench`.
+ * Builds the real app over an in-memory PGlite with the demo plan, signs in, and times the main
+ * pages through fastify's inject (no network), then the import and export of the demo plan.
+ * Prints a Markdown table for docs/benchmarks.md.
+ */
+import os from 'node:os';
+import { performance } from 'node:perf_hooks';
+import { loadConfig } from '../src/config.js';
+import { openDatabase } from '../src/db/client.js';
+import { systemActor } from '../src/services/actor.js';
+import { loadDemo, readDemoFile } from '../src/services/demo.js';
+import { createServices } from '../src/services/index.js';
+import { exportPlanFile } from '../src/services/plan-export.js';
+import { importPlanFile } from '../src/services/plan-import.js';
+import { getPartnershipBySlug } from '../src/services/plan-read.js';
+import { buildApp } from '../src/web/app.js';
+
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 200);
+const PASSWORD = 'benchmark password 123';
+
+function stats(samples: number[]) {
+  const sorted = [...samples].sort((a, b) => a - b);
+  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+  return { median: at(0.5), p95: at(0.95), max: sorted.at(-1)! };
+}
+
+const ms = (n: number) => `${n.toFixed(1)} ms`;
+
+async function time<T>(fn: () => Promise<T>): Promise<[number, T]> {
+  const start = performance.now();
+  const value = await fn();
+  return [performance.now() - start, value];
+}
+
+const rows: string[] = [];
+
+const [openMs, database] = await time(async () => {
+  const d = await openDatabase({ inMemory: true });
+  await d.migrate();
+  return d;
+});
+rows.push(`| open an empty embedded database and migrate | ${ms(openMs)} | | |`);
+
+const [demoMs] = await time(() => loadDemo(database.db, PASSWORD));
+rows.push(`| load the demo plan and 4 accounts (argon2id hashing included) | ${ms(demoMs)} | | |`);
+
+const partnership = await getPartnershipBySlug(database.db, 'sosafe');
+const exportSamples: number[] = [];
+for (let i = 0; i < 50; i++) exportSamples.push((await time(() => exportPlanFile(database.db, partnership, '2024/25')))[0]);
+const e = stats(exportSamples);
+rows.push(`| export the 2024/25 plan as a plan file (50 runs) | ${ms(e.median)} | ${ms(e.p95)} | ${ms(e.max)} |`);
+
+const second = await openDatabase({ inMemory: true });
+await second.migrate();
+const file = readDemoFile();
+const importSamples: number[] = [];
+for (let i = 0; i < 10; i++) {
+  importSamples.push((await time(() => importPlanFile(second.db, file, systemActor(), { dryRun: true })))[0]);
+}
+const im = stats(importSamples);
+rows.push(`| import the demo plan file, dry run: every row written then rolled back (10 runs) | ${ms(im.median)} | ${ms(im.p95)} | ${ms(im.max)} |`);
+await second.close();
+
+const config = loadConfig({ NODE_ENV: 'production', SESSION_SECRET: 'b'.repeat(48), LOG_LEVEL: 'silent' });
+const app = await buildApp({ config, services: createServices(database), sessionSecret: 'b'.repeat(48) });
+const signInPage = await app.inject({ url: '/sign-in' });
+const cookie0 = String(signInPage.headers['set-cookie']).split(';')[0]!;
+const token = /name="_csrf" value="([^"]+)"/.exec(signInPage.body)![1]!;
+const signedIn = await app.inject({
+  method: 'POST',
+  url: '/sign-in',
+  headers: { cookie: cookie0, 'content-type': 'application/x-www-form-urlencoded' },
+  payload: new URLSearchParams({ _csrf: token, email: 'coordinator@sosafe.example', password: PASSWORD }).toString(),
+});
+const cookie = String(signedIn.headers['set-cookie']).split(';')[0]!;
+
+const base = '/p/sosafe/plans/2024-25';
+const pages: [string, string][] = [
+  ['the plan', base],
+  ['an aim (3.1, three actions)', `${base}/aims/3.1`],
+  ['the whole plan, unfiltered (34 actions)', `${base}/document`],
+  ['the whole plan, filtered by section and quarter', `${base}/document?section=2&quarter=3`],
+  ['search "hate crime"', `${base}/search?q=hate+crime`],
+  ['about the plan', `${base}/about`],
+  ['/health', '/health'],
+];
+for (const [name, url] of pages) {
+  for (let i = 0; i < 10; i++) await app.inject({ url, headers: { cookie } }); // warm up
+  const samples: number[] = [];
+  for (let i = 0; i < ROUNDS; i++) {
+    const [t, response] = await time(() => app.inject({ url, headers: { cookie } }));
+    if (response.statusCode !== 200) throw new Error(`${url} answered ${response.statusCode}`);
+    samples.push(t);
+  }
+  const s = stats(samples);
+  rows.push(`| GET ${name} (${ROUNDS} requests) | ${ms(s.median)} | ${ms(s.p95)} | ${ms(s.max)} |`);
+}
+await app.close();
+await database.close();
+
+console.log(`Node ${process.version}, ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB`);
+console.log('');
+console.log('| what | median | p95 | max |');
+console.log('| --- | --- | --- | --- |');
+for (const row of rows) console.log(row);
