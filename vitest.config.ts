@@ -12,6 +12,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'unit',
+          sequence: { groupOrder: 0 },
           include: [
             'test/domain/**/*.test.ts',
             'test/documents/**/*.test.ts',
@@ -25,6 +26,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'db',
+          sequence: { groupOrder: 1 },
           globalSetup: ['test/support/global-setup.ts'],
           include: [
             'test/services/**/*.test.ts',
@@ -43,6 +45,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'browser',
+          sequence: { groupOrder: 2 },
           include: ['test/e2e/**/*.test.ts'],
           testTimeout: 120_000,
           hookTimeout: 180_000,
