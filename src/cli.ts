@@ -15,11 +15,10 @@ import { ROLES, ROLE_LABELS, type Role } from './domain/permissions.js';
 import { parsePlanFileJson, type FileProblem, type PlanFilePlan } from './domain/plan-file.js';
 import { parsePlanYear } from './domain/quarters.js';
 import { systemActor } from './services/actor.js';
-import { recordAudit } from './services/audit.js';
 import { BackupError, createBackup, restoreBackup } from './services/backup.js';
 import { generateDemoPassword, isEmptyDatabase, loadDemo } from './services/demo.js';
 import { ForbiddenError, NotFoundError, ValidationError } from './services/errors.js';
-import { exportPlanFile } from './services/plan-export.js';
+import { exportPlan } from './services/plan-export.js';
 import { importPlanFile, importPlanIntoPartnership } from './services/plan-import.js';
 import { getPartnershipBySlug, listPartnerships, type PartnershipRow } from './services/plan-read.js';
 import { addUser } from './services/users.js';
@@ -168,20 +167,16 @@ interface ExportOptions {
 async function exportCommand(options: ExportOptions): Promise<void> {
   await withDatabase(async ({ db }) => {
     const partnership = await choosePartnership(db, options.partnership);
-    const file = await exportPlanFile(db, partnership, options.plan);
+    const file = await exportPlan(
+      db,
+      systemActor(),
+      partnership,
+      options.plan,
+      options.format,
+      options.out ? path.basename(options.out) : undefined,
+    );
     const content =
       options.format === 'json' ? `${JSON.stringify(file, null, 2)}\n` : writePlanCsv(file.plans[0]!);
-    // Exports are part of the audit trail: recorded before the data leaves.
-    await db.transaction((tx) =>
-      recordAudit(tx, systemActor(), {
-        partnershipId: partnership.id,
-        kind: 'plan.exported',
-        entity: 'plan',
-        entityId: options.plan,
-        summary: `Exported plan ${options.plan} as ${options.format.toUpperCase()}${options.out ? ` to ${path.basename(options.out)}` : ''}`,
-        after: { format: options.format, year: options.plan, file: options.out ?? null },
-      }),
-    );
     if (options.out) {
       writeFileAtomically(options.out, content);
       console.error(`Wrote plan ${options.plan} of ${partnership.name} to ${options.out}.`);
@@ -264,7 +259,7 @@ interface UsersAddOptions {
 }
 
 async function usersAddCommand(options: UsersAddOptions): Promise<void> {
-  const password = options.passwordStdin ? await readPasswordLine() : process.env[PASSWORD_ENV];
+  const password = options.passwordStdin ? await readPasswordLine() : loadConfig().cliPassword;
   if (!password) {
     throw new CliError(
       options.passwordStdin

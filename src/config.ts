@@ -20,6 +20,8 @@ export const configSchema = z
       .or(z.literal('').transform(() => undefined)),
     SESSION_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
     DEMO_PASSWORD: z.string().min(12, 'must be at least 12 characters').optional(),
+    /** For `partnership-plan users add` without --password-stdin (scripts, secrets managers). */
+    PARTNERSHIP_PLAN_PASSWORD: z.string().optional(),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     PUBLIC_URL: z.url().optional(),
     TRUST_PROXY: z
@@ -44,6 +46,7 @@ export interface Config {
   databaseUrl: string | undefined;
   sessionSecret: string | undefined;
   demoPassword: string | undefined;
+  cliPassword: string | undefined;
   logLevel: Env['LOG_LEVEL'];
   publicUrl: string | undefined;
   trustProxy: boolean;
@@ -67,6 +70,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     databaseUrl: env.DATABASE_URL,
     sessionSecret: env.SESSION_SECRET,
     demoPassword: env.DEMO_PASSWORD,
+    cliPassword: env.PARTNERSHIP_PLAN_PASSWORD,
     logLevel: env.LOG_LEVEL,
     publicUrl: env.PUBLIC_URL,
     trustProxy: env.TRUST_PROXY,

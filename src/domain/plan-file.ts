@@ -8,7 +8,7 @@
  */
 import { parse as parseJsonWithErrors, printParseErrorCode, type ParseError } from 'jsonc-parser';
 import { z } from 'zod';
-import { isAimNumber, sectionOfAimNumber } from './numbering.js';
+import { sectionOfAimNumber } from './numbering.js';
 import { isPlanYear } from './quarters.js';
 import { STATUSES } from './status.js';
 
@@ -65,7 +65,7 @@ export const deliveryPrincipleSchema = z
 
 export const aimSchema = z
   .object({
-    number: z.string().refine(isAimNumber, 'must be an aim number like "3.1"'),
+    number: z.string().regex(/^\d{1,2}\.\d{1,2}$/, 'must be an aim number like "3.1"'),
     title: text,
     addedOn: isoDate.nullable().optional().describe('Set for an aim added after the plan was agreed'),
     actions: z.array(actionSchema).default([]),
@@ -94,7 +94,10 @@ export const objectiveSchema = z.object({ number: z.number().int().positive(), t
 
 export const planSchema = z
   .object({
-    year: z.string().refine(isPlanYear, 'must be a plan year like "2024/25"'),
+    year: z
+      .string()
+      .regex(/^\d{4}\/\d{2}$/, 'must be a plan year like "2024/25"')
+      .refine(isPlanYear, 'must be two consecutive years like "2024/25"'),
     title: text,
     headlineAimsIntro: optionalText,
     headlineAims: z.array(text).default([]),

@@ -6,7 +6,10 @@ import { asc, eq, isNull, and } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import * as t from '../db/schema.js';
 import { PLAN_FILE_FORMAT, type PlanFile, type PlanFileParty } from '../domain/plan-file.js';
+import type { Actor } from './actor.js';
+import { recordAudit } from './audit.js';
 import { allAims, loadPlanTree, type Party, type PartnershipRow, type PlanTree } from './plan-read.js';
+import { assertMayRead } from './plan-view.js';
 
 function toParty(party: Party): PlanFileParty {
   return { organisation: party.organisation, officers: [...party.officers] };
@@ -103,4 +106,31 @@ export async function exportPlanFile(db: Db, partnership: PartnershipRow, year: 
     glossary,
     plans: [planTreeToFilePlan(tree)],
   };
+}
+
+/**
+ * Exports a plan for someone: checks they may read it and records the export in the audit trail
+ * (before the data leaves), then returns the plan file.
+ */
+export async function exportPlan(
+  db: Db,
+  actor: Actor,
+  partnership: PartnershipRow,
+  year: string,
+  format: 'json' | 'csv',
+  destination?: string,
+): Promise<PlanFile> {
+  assertMayRead(actor, partnership.id);
+  const file = await exportPlanFile(db, partnership, year);
+  await db.transaction((tx) =>
+    recordAudit(tx, actor, {
+      partnershipId: partnership.id,
+      kind: 'plan.exported',
+      entity: 'plan',
+      entityId: year,
+      summary: `Exported plan ${year} as ${format.toUpperCase()}${destination ? ` to ${destination}` : ''}`,
+      after: { format, year, file: destination ?? null },
+    }),
+  );
+  return file;
 }

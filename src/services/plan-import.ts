@@ -20,8 +20,8 @@ export interface ImportSummary {
   dryRun: boolean;
 }
 
-class DryRunRollback extends Error {
-  constructor(readonly summary: ImportSummary) {
+class DryRunRollback<T> extends Error {
+  constructor(readonly summary: T) {
     super('dry run');
   }
 }
@@ -122,7 +122,7 @@ export async function importPlanFile(
       return summary;
     });
   } catch (error) {
-    if (error instanceof DryRunRollback) return error.summary;
+    if (error instanceof DryRunRollback) return error.summary as ImportSummary;
     throw error;
   }
 }
@@ -172,13 +172,11 @@ export async function importPlanIntoPartnership(
         after: written,
         viaImport: true,
       });
-      if (options.dryRun) throw new DryRunRollback({} as ImportSummary);
+      if (options.dryRun) throw new DryRunRollback(written);
       return written;
     });
   } catch (error) {
-    if (error instanceof DryRunRollback) {
-      return { year: plan.year, sections: plan.sections.length, aims: 0, actions: 0, progressUpdates: 0 };
-    }
+    if (error instanceof DryRunRollback) return error.summary as ImportSummary['plans'][number];
     throw error;
   }
 }
