@@ -19,6 +19,7 @@ import { BackupError, createBackup, restoreBackup } from './services/backup.js';
 import { generateDemoPassword, isEmptyDatabase, loadDemo } from './services/demo.js';
 import { ForbiddenError, NotFoundError, ValidationError } from './services/errors.js';
 import { exportPlan } from './services/plan-export.js';
+import { createPartnership } from './services/partnerships.js';
 import { importPlanFile, importPlanIntoPartnership } from './services/plan-import.js';
 import { getPartnershipBySlug, listPartnerships, type PartnershipRow } from './services/plan-read.js';
 import { addUser } from './services/users.js';
@@ -287,6 +288,13 @@ async function usersAddCommand(options: UsersAddOptions): Promise<void> {
   );
 }
 
+async function partnershipsAddCommand(options: { slug: string; name: string; area?: string }): Promise<void> {
+  await withDatabase(({ db }) => createPartnership(db, systemActor(), options));
+  console.log(
+    `Created the partnership ${options.name} (${options.slug}). Add its coordinator with: partnership-plan users add`,
+  );
+}
+
 async function backupCommand(options: { out: string }): Promise<void> {
   const backup = await withDatabase(({ db }) => createBackup(db));
   // It holds password hashes and sessions: readable by its owner only.
@@ -410,6 +418,27 @@ ${examples(
       ),
     )
     .action(importCommand);
+
+  const partnerships = program
+    .command('partnerships')
+    .summary('Manage partnerships (partnerships add)')
+    .description('Manage partnerships.')
+    .addHelpText('after', examples('partnership-plan partnerships add --help'));
+  partnerships
+    .command('add')
+    .summary('Create an empty partnership')
+    .description(
+      'Create an empty partnership, the first step on a new production server: then add its coordinator ' +
+        'with `users add` and bring in its plan with `import` (a CSV plan needs the partnership to exist).',
+    )
+    .requiredOption('--slug <slug>', 'short name used in addresses, like sosafe')
+    .requiredOption('--name <name>', 'the partnership’s name, like "SoSafe Stevenage"')
+    .option('--area <area>', 'the area it covers, like Stevenage')
+    .addHelpText(
+      'after',
+      examples('partnership-plan partnerships add --slug sosafe --name "SoSafe Stevenage" --area Stevenage'),
+    )
+    .action(partnershipsAddCommand);
 
   const users = program
     .command('users')

@@ -6,7 +6,7 @@ import type { Database, Db } from '../db/client.js';
 import { memberActor, type Actor } from './actor.js';
 import * as planEdit from './plan-edit.js';
 import * as planRead from './plan-read.js';
-import { openPlan } from './plan-view.js';
+import { latestPlanYear, openPlan } from './plan-view.js';
 import * as progress from './progress.js';
 import { searchPlan } from './search.js';
 import { DatabaseSessionStore } from './sessions.js';
@@ -42,7 +42,7 @@ export function createServices(database: Database) {
     plans: bind(db, {
       openPlan,
       getPartnershipBySlug: planRead.getPartnershipBySlug,
-      currentPlanYear: planRead.currentPlanYear,
+      currentPlanYear: latestPlanYear,
       searchPlan,
     }),
     edit: bind(db, {

@@ -50,3 +50,10 @@ export async function openPlan(
   ]);
   return { tree, years, glossary, principles };
 }
+
+/** The plan year a reader lands on: the latest one; undefined for a partnership with no plan yet. */
+export async function latestPlanYear(db: Db, actor: Actor, slug: string): Promise<string | undefined> {
+  const partnership = await getPartnershipBySlug(db, slug);
+  assertMayRead(actor, partnership.id);
+  return currentPlanYear(db, partnership.id);
+}

@@ -202,3 +202,46 @@ describe('recording progress', () => {
     expect(stale.body).toContain('A typed this');
   });
 });
+
+describe('signing in', () => {
+  it('says the same, with the same status, for an unknown address and a wrong password', async () => {
+    const unknown = await new Session(t.app).post('/sign-in', {
+      email: 'nobody@nowhere.example',
+      password: 'whatever it is',
+    });
+    const wrong = await new Session(t.app).post('/sign-in', {
+      email: DEMO.partner,
+      password: 'not the password',
+    });
+    expect(unknown.statusCode).toBe(401);
+    expect(wrong.statusCode).toBe(401);
+    const message = (body: string) =>
+      /govuk-error-summary__list[\s\S]*?<a href="#email">([^<]+)<\/a>/.exec(body)?.[1];
+    expect(message(unknown.body)).toBe('The email address or password is not right');
+    expect(message(wrong.body)).toBe(message(unknown.body));
+  });
+
+  it('asks for what is missing', async () => {
+    const response = await new Session(t.app).post('/sign-in', { email: '', password: '' });
+    expect(response.statusCode).toBe(400);
+    expect(response.body).toContain('Enter your email address');
+    expect(response.body).toContain('Enter your password');
+  });
+});
+
+describe('guessing a password', () => {
+  it('locks an account out after 10 attempts in 10 minutes, with a clear message', async () => {
+    const s = new Session(t.app);
+    for (let i = 0; i < 10; i++) {
+      expect((await s.post('/sign-in', { email: DEMO.board, password: `guess ${i}` })).statusCode).toBe(401);
+    }
+    const locked = await s.post('/sign-in', { email: DEMO.board, password: 'guess 11' });
+    expect(locked.statusCode).toBe(429);
+    expect(locked.body).toContain('Too many attempts');
+    // Another account from the same address is not locked out.
+    expect(
+      (await new Session(t.app).post('/sign-in', { email: DEMO.partner, password: 'wrong again' }))
+        .statusCode,
+    ).toBe(401);
+  });
+});

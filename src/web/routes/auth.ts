@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Services } from '../../services/index.js';
+import { SignInThrottle } from '../../services/sign-in-throttle.js';
 import { formBody, formErrors, safeReturnTo } from '../forms.js';
 
 export function registerAuthRoutes(app: FastifyInstance, services: Services): void {
@@ -16,30 +17,47 @@ export function registerAuthRoutes(app: FastifyInstance, services: Services): vo
     return reply.page('sign-in.njk', { title: 'Sign in', returnTo, values: {} });
   });
 
+  // Per address through the rate-limit plugin (generous: a whole council may share one address),
+  // and per account through the throttle (slows guessing one person's password from many addresses).
+  const throttle = new SignInThrottle();
   app.post(
     '/sign-in',
-    { config: { rateLimit: { max: 10, timeWindow: '1 minute' } } },
+    { config: { rateLimit: { max: 60, timeWindow: '1 minute' } } },
     async (request, reply) => {
       const body = formBody(request.body);
       const returnTo = safeReturnTo(body.returnTo);
-      const problems: { field: string; message: string }[] = [];
-      if (!body.email?.trim()) problems.push({ field: 'email', message: 'Enter your email address' });
-      if (!body.password) problems.push({ field: 'password', message: 'Enter your password' });
-      const user = problems.length
-        ? undefined
-        : await services.users.authenticate(body.email!, body.password!);
-      if (!user) {
-        if (!problems.length) {
-          problems.push({ field: 'email', message: 'The email address or password is not right' });
-        }
-        reply.code(problems.length ? 400 : 401);
+      const again = (status: number, problems: { field: string; message: string }[]) => {
+        reply.code(status);
         return reply.page('sign-in.njk', {
           title: 'Sign in',
           returnTo,
           values: { email: body.email ?? '' },
           ...formErrors(problems),
         });
+      };
+      const problems: { field: string; message: string }[] = [];
+      if (!body.email?.trim()) problems.push({ field: 'email', message: 'Enter your email address' });
+      if (!body.password) problems.push({ field: 'password', message: 'Enter your password' });
+      if (problems.length) return again(400, problems);
+
+      const email = body.email!;
+      const lockedFor = throttle.lockedForMinutes(email);
+      if (lockedFor > 0) {
+        const wait = `${lockedFor} ${lockedFor === 1 ? 'minute' : 'minutes'}`;
+        return again(429, [
+          {
+            field: 'email',
+            message: `Too many attempts to sign in to this account. Wait ${wait}, then try again`,
+          },
+        ]);
       }
+      const user = await services.users.authenticate(email, body.password!);
+      if (!user) {
+        throttle.recordFailure(email);
+        // The same answer whether or not the address has an account.
+        return again(401, [{ field: 'email', message: 'The email address or password is not right' }]);
+      }
+      throttle.recordSuccess(email);
       await request.session.regenerate();
       request.session.userId = user.id;
       await services.users.recordSignIn(user, 'signed-in');

@@ -55,9 +55,13 @@ export async function loadPlanPage(
 
 export function registerPlanRoutes(app: FastifyInstance, services: Services): void {
   app.get<{ Params: { slug: string } }>('/p/:slug', async (request, reply) => {
-    const { actor, partnership } = await partnershipContext(services, request, request.params.slug);
-    const opened = await services.plans.openPlan(actor, partnership.slug, undefined);
-    return reply.redirect(planPath(opened.tree));
+    const { actor, partnership, member } = await partnershipContext(services, request, request.params.slug);
+    const year = await services.plans.currentPlanYear(actor, partnership.slug);
+    if (!year) {
+      // A new partnership: nothing to show until its first plan is imported.
+      return reply.page('plan/no-plan.njk', { title: 'No plan yet', partnership, member });
+    }
+    return reply.redirect(`/p/${partnership.slug}/plans/${planYearSlug(year)}`);
   });
 
   app.get<{ Params: PlanParams }>('/p/:slug/plans/:year', async (request, reply) => {
