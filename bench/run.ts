@@ -47,9 +47,12 @@ rows.push(`| load the demo plan and 4 accounts (argon2id hashing included) | ${m
 
 const partnership = await getPartnershipBySlug(database.db, 'sosafe');
 const exportSamples: number[] = [];
-for (let i = 0; i < 50; i++) exportSamples.push((await time(() => exportPlanFile(database.db, partnership, '2024/25')))[0]);
+for (let i = 0; i < 50; i++)
+  exportSamples.push((await time(() => exportPlanFile(database.db, partnership, '2024/25')))[0]);
 const e = stats(exportSamples);
-rows.push(`| export the 2024/25 plan as a plan file (50 runs) | ${ms(e.median)} | ${ms(e.p95)} | ${ms(e.max)} |`);
+rows.push(
+  `| export the 2024/25 plan as a plan file (50 runs) | ${ms(e.median)} | ${ms(e.p95)} | ${ms(e.max)} |`,
+);
 
 const second = await openDatabase({ inMemory: true });
 await second.migrate();
@@ -59,7 +62,9 @@ for (let i = 0; i < 10; i++) {
   importSamples.push((await time(() => importPlanFile(second.db, file, systemActor(), { dryRun: true })))[0]);
 }
 const im = stats(importSamples);
-rows.push(`| import the demo plan file, dry run: every row written then rolled back (10 runs) | ${ms(im.median)} | ${ms(im.p95)} | ${ms(im.max)} |`);
+rows.push(
+  `| import the demo plan file, dry run: every row written then rolled back (10 runs) | ${ms(im.median)} | ${ms(im.p95)} | ${ms(im.max)} |`,
+);
 await second.close();
 
 const config = loadConfig({ NODE_ENV: 'production', SESSION_SECRET: 'b'.repeat(48), LOG_LEVEL: 'silent' });
@@ -71,7 +76,11 @@ const signedIn = await app.inject({
   method: 'POST',
   url: '/sign-in',
   headers: { cookie: cookie0, 'content-type': 'application/x-www-form-urlencoded' },
-  payload: new URLSearchParams({ _csrf: token, email: 'coordinator@sosafe.example', password: PASSWORD }).toString(),
+  payload: new URLSearchParams({
+    _csrf: token,
+    email: 'coordinator@sosafe.example',
+    password: PASSWORD,
+  }).toString(),
 });
 const cookie = String(signedIn.headers['set-cookie']).split(';')[0]!;
 
@@ -99,7 +108,9 @@ for (const [name, url] of pages) {
 await app.close();
 await database.close();
 
-console.log(`Node ${process.version}, ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB`);
+console.log(
+  `Node ${process.version}, ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB`,
+);
 console.log('');
 console.log('| what | median | p95 | max |');
 console.log('| --- | --- | --- | --- |');
