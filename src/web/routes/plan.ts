@@ -35,20 +35,23 @@ export async function loadPlanPage(
   const context = await partnershipContext(services, request, params.slug);
   const opened = await services.plans.openPlan(context.actor, params.slug, year, options);
   const base = planPath(opened.tree);
+  const fmt = textHelpers(opened.glossary);
+  const canEdit = canEditPlanStructure(context.member, context.partnership.id);
   return {
     ...context,
     ...opened,
     base,
-    fmt: textHelpers(opened.glossary),
-    canEdit: canEditPlanStructure(context.member, context.partnership.id),
+    fmt,
+    canEdit,
+    /** What every page of the plan passes to its template. */
     common: {
       partnership: context.partnership,
       member: context.member,
       plan: opened.tree.plan,
       years: opened.years,
       base,
-      fmt: textHelpers(opened.glossary),
-      canEdit: canEditPlanStructure(context.member, context.partnership.id),
+      fmt,
+      canEdit,
     },
   };
 }
