@@ -4,7 +4,7 @@
  */
 import { AxeBuilder } from '@axe-core/playwright';
 import type { Result } from 'axe-core';
-import type { Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 
 export const AXE_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'];
 
@@ -45,5 +45,42 @@ export async function expectNoAxeViolations(page: Page, options: AxeOptions = {}
       `axe found ${results.violations.length} accessibility violation(s) on ${page.url()}:\n` +
         formatAxeViolations(results.violations),
     );
+  }
+}
+
+/** The page's address without its fragment: what the browser asks the server for. */
+function requestedUrl(url: string): string {
+  const parsed = new URL(url);
+  parsed.hash = '';
+  return parsed.toString();
+}
+
+/**
+ * axe runs in the page and needs its timers, so it cannot check a page in a context with
+ * JavaScript switched off. This checks a copy instead: the page's HTML as the browser built it
+ * without scripts, with every script removed, served at the same address in a scratch tab of
+ * `checker` (a context with JavaScript on), so the same stylesheets apply and no script changes it.
+ */
+export async function expectNoAxeViolationsWithoutJavaScript(
+  page: Page,
+  checker: BrowserContext,
+  options: AxeOptions = {},
+): Promise<void> {
+  const address = requestedUrl(page.url());
+  const html = (await page.content()).replace(/<script\b[^>]*>[\s\S]*?<\/script\s*>/gi, '');
+  const copy = await checker.newPage();
+  try {
+    await copy.route(
+      (url) => url.toString() === address,
+      (route) => route.fulfill({ status: 200, contentType: 'text/html; charset=utf-8', body: html }),
+    );
+    await copy.goto(page.url());
+    const [original, copied] = [await page.title(), await copy.title()];
+    if (copied !== original) {
+      throw new Error(`The copy of ${page.url()} for axe is "${copied}", not "${original}"`);
+    }
+    await expectNoAxeViolations(copy, options);
+  } finally {
+    await copy.close();
   }
 }

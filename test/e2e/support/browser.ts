@@ -17,7 +17,15 @@ export interface TestBrowser {
   close(): Promise<void>;
 }
 
-export async function launchBrowser(): Promise<TestBrowser> {
+export interface LaunchOptions {
+  /**
+   * false runs every page with JavaScript switched off, as for a person whose browser blocks it:
+   * every page must work without it. Default true.
+   */
+  javaScriptEnabled?: boolean;
+}
+
+export async function launchBrowser(options: LaunchOptions = {}): Promise<TestBrowser> {
   const profileDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pp-e2e-profile-'));
   let context: BrowserContext;
   try {
@@ -36,6 +44,7 @@ export async function launchBrowser(): Promise<TestBrowser> {
       ],
       timezoneId: 'Europe/London',
       locale: 'en-GB',
+      javaScriptEnabled: options.javaScriptEnabled ?? true,
     });
   } catch (error) {
     fs.rmSync(profileDir, { recursive: true, force: true });

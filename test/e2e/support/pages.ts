@@ -3,7 +3,7 @@
  * change of markup is fixed in one place. Find things by role and label (as a screen reader would),
  * or by `data-testid` where there is no good accessible name.
  */
-import type { Page } from 'playwright-core';
+import type { Locator, Page } from 'playwright-core';
 
 const WAIT_MS = 10_000;
 
@@ -52,5 +52,301 @@ export class SignInPage {
     await this.fillEmail(email);
     await this.fillPassword(password);
     await this.submit();
+  }
+}
+
+/** What a person reads in an element: its visible text, with each run of white space as one space. */
+export async function textOf(locator: Locator): Promise<string> {
+  return (await locator.innerText()).replace(/\s+/g, ' ').trim();
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/**
+ * Shows the page at `width` CSS pixels and fails if the page itself scrolls sideways there (WCAG
+ * 1.4.10 reflow: a wide table may scroll in its own box, the page may not); then restores the size.
+ */
+export async function expectNoSidewaysScrolling(page: Page, width = 375): Promise<void> {
+  const before = page.viewportSize() ?? { width: 1280, height: 720 };
+  await page.setViewportSize({ width, height: 800 });
+  try {
+    const sizes = (await page.evaluate(
+      '({ client: document.documentElement.clientWidth, scroll: document.documentElement.scrollWidth })',
+    )) as { client: number; scroll: number };
+    if (sizes.scroll > sizes.client) {
+      throw new Error(
+        `${page.url()} scrolls sideways at ${width} px wide: it is ${sizes.scroll} px wide in a ${sizes.client} px window`,
+      );
+    }
+  } finally {
+    await page.setViewportSize(before);
+  }
+}
+
+/** The bar under the header: the partnership's pages, and the signed-in person's name. */
+export class ServiceNavigation {
+  constructor(readonly page: Page) {}
+
+  link(name: 'Plan' | 'Whole plan' | 'Search' | 'Organisations' | 'About the plan'): Locator {
+    return this.page.getByRole('navigation', { name: 'Plan' }).getByRole('link', { name, exact: true });
+  }
+
+  async open(name: Parameters<ServiceNavigation['link']>[0]): Promise<void> {
+    await this.link(name).click();
+  }
+
+  async signOut(): Promise<void> {
+    await this.page.getByRole('button', { name: 'Sign out', exact: true }).click();
+    await expectHeading(this.page, 'Sign in', { level: 1 });
+  }
+}
+
+/** The GOV.UK error summary ("There is a problem") at the top of a form that was sent back. */
+export function errorSummary(page: Page): Locator {
+  return page.getByRole('alert').filter({ hasText: 'There is a problem' });
+}
+
+/** The green "success" banner shown once after a change was saved. */
+export function successBanner(page: Page): Locator {
+  return page.getByTestId('flash');
+}
+
+export const DEMO_PLAN_PATH = '/p/sosafe/plans/2024-25';
+
+/** A plan's front page: its sections, each a table of aims with their latest status and progress. */
+export class PlanPage {
+  constructor(
+    readonly page: Page,
+    readonly title = 'Action plan 2024/25',
+  ) {}
+
+  async goto(baseUrl: string, path = DEMO_PLAN_PATH): Promise<void> {
+    await this.page.goto(new URL(path, baseUrl).toString());
+    await this.expectShown();
+  }
+
+  async expectShown(): Promise<void> {
+    await expectHeading(this.page, this.title, { level: 1, exact: true });
+  }
+
+  aim(number: string): Locator {
+    return this.page.getByTestId(`aim-${number}`);
+  }
+
+  async latestStatus(number: string): Promise<string> {
+    return textOf(this.page.getByTestId(`aim-${number}-status`));
+  }
+
+  async latestProgress(number: string): Promise<string> {
+    return textOf(this.page.getByTestId(`aim-${number}-progress`));
+  }
+
+  /** Follows the aim's link in its row of the plan. */
+  async openAim(number: string): Promise<void> {
+    await this.aim(number)
+      .getByRole('link', { name: new RegExp(`^${escapeRegExp(number)} `) })
+      .click();
+    await expectHeading(this.page, new RegExp(`^${escapeRegExp(number)} `), { level: 1 });
+  }
+
+  addSectionButton(): Locator {
+    return this.page.getByRole('button', { name: 'Add a section', exact: true });
+  }
+
+  async addAimToSection(section: number): Promise<void> {
+    await this.page.getByRole('link', { name: `Add an aim to section ${section}`, exact: true }).click();
+    await expectHeading(this.page, `Add an aim to section ${section}`, { level: 1 });
+  }
+}
+
+/** One aim: its actions, each with its lead, partners and a timeline of quarterly progress. */
+export class AimPage {
+  constructor(readonly page: Page) {}
+
+  async goto(baseUrl: string, number: string, planPath = DEMO_PLAN_PATH): Promise<void> {
+    await this.page.goto(new URL(`${planPath}/aims/${number}`, baseUrl).toString());
+    await expectHeading(this.page, new RegExp(`^${escapeRegExp(number)} `), { level: 1 });
+  }
+
+  heading(): Locator {
+    return this.page.getByTestId('aim-heading');
+  }
+
+  /** The "Added <month year>" tag of an aim added after the plan year began. */
+  addedLabel(): Locator {
+    return this.page.getByTestId('added-label');
+  }
+
+  /** Action `index` (1, 2, …) of the aim. */
+  action(index: number): Locator {
+    return this.page.getByTestId(`action-${index}`);
+  }
+
+  /** The entry for quarter `quarter` in the timeline of action `index`. */
+  quarterEntry(index: number, quarter: 1 | 2 | 3 | 4): Locator {
+    return this.page.getByTestId(`action-${index}-q${quarter}`);
+  }
+
+  recordProgressButton(index: number): Locator {
+    return this.action(index).getByRole('button', { name: 'Record progress', exact: true });
+  }
+
+  allRecordProgressButtons(): Locator {
+    return this.page.getByRole('button', { name: 'Record progress', exact: true });
+  }
+
+  async recordProgress(index: number): Promise<void> {
+    await this.recordProgressButton(index).click();
+    await expectHeading(this.page, 'Record progress', { level: 1 });
+  }
+
+  /** Follows "Add the Qn update" in action `index`'s timeline. */
+  async addQuarterUpdate(index: number, quarter: 1 | 2 | 3 | 4): Promise<void> {
+    await this.page
+      .getByRole('link', { name: `Add the Q${quarter} update of action ${index}`, exact: true })
+      .click();
+    await expectHeading(this.page, 'Record progress', { level: 1 });
+  }
+
+  async addAction(): Promise<void> {
+    await this.page.getByRole('link', { name: 'Add an action', exact: true }).click();
+    await expectHeading(this.page, /^Add an action to aim /, { level: 1 });
+  }
+
+  async changeAction(index: number): Promise<void> {
+    await this.page.getByRole('link', { name: `Change action ${index}`, exact: true }).click();
+    await expectHeading(this.page, /^Change an action of aim /, { level: 1 });
+  }
+
+  archiveActionLink(index: number): Locator {
+    return this.page.getByRole('link', { name: `Archive action ${index}`, exact: true });
+  }
+
+  async archiveAim(): Promise<void> {
+    await this.page.getByRole('link', { name: 'Archive this aim', exact: true }).click();
+    await expectHeading(this.page, 'Are you sure you want to archive', { level: 1 });
+  }
+
+  /** The section on local delivery principles that some aims (5.7 in the demo) carry. */
+  deliveryPrinciples(): Locator {
+    return this.page.getByRole('region', {
+      name: 'Local delivery principles and the partnership’s response',
+    });
+  }
+}
+
+export type StatusLabel = 'Not started' | 'On track' | 'At risk' | 'Off track' | 'Complete';
+
+/** "Record progress": a quarter, a status and what was done, for one action. */
+export class ProgressFormPage {
+  constructor(readonly page: Page) {}
+
+  quarter(quarter: 1 | 2 | 3 | 4): Locator {
+    return this.page.getByRole('radio', { name: `Q${quarter}`, exact: true });
+  }
+
+  status(label: StatusLabel): Locator {
+    return this.page.getByRole('radio', { name: label, exact: true });
+  }
+
+  progressText(): Locator {
+    return this.page.getByLabel('Progress made', { exact: true });
+  }
+
+  async chooseQuarter(quarter: 1 | 2 | 3 | 4): Promise<void> {
+    await this.quarter(quarter).check();
+  }
+
+  async chooseStatus(label: StatusLabel): Promise<void> {
+    await this.status(label).check();
+  }
+
+  async fillProgress(text: string): Promise<void> {
+    await this.progressText().fill(text);
+  }
+
+  async save(): Promise<void> {
+    await this.page.getByRole('button', { name: 'Save progress', exact: true }).click();
+  }
+}
+
+/** The whole plan as one table, with filters whose choices travel in the address. */
+export class DocumentPage {
+  constructor(readonly page: Page) {}
+
+  async chooseSection(number: number | ''): Promise<void> {
+    await this.page.getByLabel('Section', { exact: true }).selectOption(String(number));
+  }
+
+  async chooseQuarter(quarter: 1 | 2 | 3 | 4 | ''): Promise<void> {
+    await this.page.getByLabel('Progress in quarter', { exact: true }).selectOption(String(quarter));
+  }
+
+  chosen(label: 'Section' | 'Progress in quarter'): Promise<string> {
+    return this.page.getByLabel(label, { exact: true }).inputValue();
+  }
+
+  async applyFilters(): Promise<void> {
+    await this.page.getByRole('button', { name: 'Apply filters', exact: true }).click();
+  }
+
+  async resultCount(): Promise<string> {
+    return textOf(this.page.getByTestId('result-count'));
+  }
+
+  /** The aim number at the start of each row of the table, in order. */
+  async rowAims(): Promise<string[]> {
+    const rows = this.page.getByTestId('document-table').getByTestId(/^row-/);
+    return (await rows.evaluateAll((els) => els.map((el) => el.getAttribute('data-testid') ?? ''))).map(
+      (id) => id.replace(/^row-/, ''),
+    );
+  }
+}
+
+/** Searching the plan's aims, actions and progress. */
+export class SearchPage {
+  constructor(readonly page: Page) {}
+
+  async search(words: string): Promise<void> {
+    const form = this.page.getByRole('search');
+    await form.getByLabel(/^Words to find/).fill(words);
+    await form.getByRole('button', { name: 'Search', exact: true }).click();
+    await expectHeading(this.page, 'Search the plan', { level: 1 });
+  }
+
+  async resultCount(): Promise<string> {
+    return textOf(this.page.getByTestId('search-count'));
+  }
+
+  results(): Locator {
+    return this.page.getByTestId('search-results').getByRole('link');
+  }
+}
+
+/** "Add an aim" and "Change aim": the coordinator's form for an aim. */
+export class AimFormPage {
+  constructor(readonly page: Page) {}
+
+  number(): Locator {
+    return this.page.getByLabel('Aim number', { exact: true });
+  }
+
+  async fillTitle(title: string): Promise<void> {
+    await this.page.getByLabel('Aim', { exact: true }).fill(title);
+  }
+
+  async save(): Promise<void> {
+    await this.page.getByRole('button', { name: 'Save aim', exact: true }).click();
+  }
+}
+
+/** "Are you sure you want to archive …?" */
+export class ArchivePage {
+  constructor(readonly page: Page) {}
+
+  async confirm(): Promise<void> {
+    await this.page.getByRole('button', { name: 'Archive', exact: true }).click();
   }
 }
