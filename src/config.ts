@@ -23,7 +23,23 @@ export const configSchema = z
     /** For `partnership-plan users add` without --password-stdin (scripts, secrets managers). */
     PARTNERSHIP_PLAN_PASSWORD: z.string().optional(),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    /** The address people use to reach the service, for links in emails, e.g. https://plan.example.gov.uk */
     PUBLIC_URL: z.url().optional(),
+    /** smtp://user:pass@host:587 or smtps://…; without it, email goes to the in-app outbox. */
+    SMTP_URL: z
+      .string()
+      .regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL')
+      .optional()
+      .or(z.literal('').transform(() => undefined)),
+    MAIL_FROM: z.string().min(3).default('Partnership Plan <no-reply@partnership-plan.invalid>'),
+    /** OpenID Connect single sign-on (e.g. Microsoft Entra ID): all three, or none. */
+    OIDC_ISSUER: z.url().optional(),
+    OIDC_CLIENT_ID: z.string().min(1).optional(),
+    OIDC_CLIENT_SECRET: z.string().min(1).optional(),
+    /** The button's words, e.g. "Sign in with your council account". */
+    OIDC_LABEL: z.string().min(1).default('Sign in with your organisation’s account'),
+    /** Minutes without a request after which a session ends. */
+    SESSION_IDLE_MINUTES: z.coerce.number().int().min(5).max(1440).default(120),
     TRUST_PROXY: z
       .enum(['true', 'false'])
       .default('false')
@@ -32,6 +48,14 @@ export const configSchema = z
   .superRefine((env, ctx) => {
     if (env.NODE_ENV === 'production' && !env.SESSION_SECRET) {
       ctx.addIssue({ code: 'custom', path: ['SESSION_SECRET'], message: 'is required in production' });
+    }
+    const oidc = [env.OIDC_ISSUER, env.OIDC_CLIENT_ID, env.OIDC_CLIENT_SECRET].filter(Boolean).length;
+    if (oidc !== 0 && oidc !== 3) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['OIDC_ISSUER'],
+        message: 'single sign-on needs OIDC_ISSUER, OIDC_CLIENT_ID and OIDC_CLIENT_SECRET together',
+      });
     }
   });
 
@@ -50,6 +74,10 @@ export interface Config {
   logLevel: Env['LOG_LEVEL'];
   publicUrl: string | undefined;
   trustProxy: boolean;
+  smtpUrl: string | undefined;
+  mailFrom: string;
+  oidc: { issuer: string; clientId: string; clientSecret: string; label: string } | undefined;
+  sessionIdleMinutes: number;
 }
 
 export class ConfigError extends Error {}
@@ -74,5 +102,17 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     logLevel: env.LOG_LEVEL,
     publicUrl: env.PUBLIC_URL,
     trustProxy: env.TRUST_PROXY,
+    smtpUrl: env.SMTP_URL,
+    mailFrom: env.MAIL_FROM,
+    oidc:
+      env.OIDC_ISSUER && env.OIDC_CLIENT_ID && env.OIDC_CLIENT_SECRET
+        ? {
+            issuer: env.OIDC_ISSUER,
+            clientId: env.OIDC_CLIENT_ID,
+            clientSecret: env.OIDC_CLIENT_SECRET,
+            label: env.OIDC_LABEL,
+          }
+        : undefined,
+    sessionIdleMinutes: env.SESSION_IDLE_MINUTES,
   };
 }

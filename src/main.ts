@@ -50,7 +50,7 @@ async function main(): Promise<void> {
     say('');
   }
 
-  const services = createServices(database);
+  const services = createServices(database, { sessionIdleMinutes: config.sessionIdleMinutes });
   const app = await buildApp({ config, services, sessionSecret: sessionSecret(config) });
   const prune = setInterval(() => void services.sessionStore.prune().catch(() => undefined), 60 * 60 * 1000);
   prune.unref();

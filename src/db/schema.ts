@@ -345,6 +345,7 @@ export const users = pgTable('users', {
   version: version(),
   createdAt: createdAt(),
   deactivatedAt: timestamp('deactivated_at', { withTimezone: true }),
+  passwordChangedAt: timestamp('password_changed_at', { withTimezone: true }),
 });
 
 export const memberships = pgTable(
@@ -360,8 +361,110 @@ export const memberships = pgTable(
     personId: integer('person_id').references(() => people.id),
     version: version(),
     createdAt: createdAt(),
+    /** Set when the coordinator removes the person from this partnership; their account lives on. */
+    deactivatedAt: timestamp('deactivated_at', { withTimezone: true }),
   },
   (t) => [uniqueIndex('memberships_user_partnership').on(t.userId, t.partnershipId)],
+);
+
+/** An invitation to join a partnership, sent by email; the link is valid 7 days and works once. */
+export const invitations = pgTable(
+  'invitations',
+  {
+    id: id(),
+    partnershipId: partnershipId(),
+    email: text('email').notNull(),
+    name: text('name').notNull(),
+    role: roleEnum('role').notNull(),
+    organisationId: integer('organisation_id').references(() => organisations.id),
+    personId: integer('person_id').references(() => people.id),
+    /** SHA-256 of the token in the link; the token itself is never stored. */
+    tokenHash: text('token_hash').notNull().unique(),
+    expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+    acceptedAt: timestamp('accepted_at', { withTimezone: true }),
+    revokedAt: timestamp('revoked_at', { withTimezone: true }),
+    invitedBy: integer('invited_by').references(() => users.id),
+    createdAt: createdAt(),
+  },
+  (t) => [index('invitations_email').on(t.email)],
+);
+
+/** A password reset link: valid for a short time, works once. Accounts are global, so no partnership. */
+export const passwordResets = pgTable('password_resets', {
+  id: id(),
+  userId: integer('user_id')
+    .notNull()
+    .references(() => users.id),
+  tokenHash: text('token_hash').notNull().unique(),
+  expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+  usedAt: timestamp('used_at', { withTimezone: true }),
+  createdAt: createdAt(),
+});
+
+/** A person's identity at a single sign-on provider (OpenID Connect), linked to their account. */
+export const userIdentities = pgTable(
+  'user_identities',
+  {
+    id: id(),
+    userId: integer('user_id')
+      .notNull()
+      .references(() => users.id),
+    issuer: text('issuer').notNull(),
+    subject: text('subject').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex('user_identities_issuer_subject').on(t.issuer, t.subject)],
+);
+
+/** Every email the service sends. Without SMTP_URL this is the outbox the coordinator reads in the app. */
+export const emails = pgTable(
+  'emails',
+  {
+    id: id(),
+    /** The partnership the message is about; null for account messages (password reset). */
+    partnershipId: integer('partnership_id').references(() => partnerships.id),
+    toAddress: text('to_address').notNull(),
+    subject: text('subject').notNull(),
+    body: text('body').notNull(),
+    createdAt: createdAt(),
+    sentAt: timestamp('sent_at', { withTimezone: true }),
+    /** 'smtp' when handed to the SMTP server, 'outbox' when kept for reading in the app. */
+    transport: text('transport').notNull(),
+    error: text('error'),
+  },
+  (t) => [index('emails_partnership_time').on(t.partnershipId, t.createdAt)],
+);
+
+/** Partners' comments on an aim: internal, never public. */
+export const comments = pgTable(
+  'comments',
+  {
+    id: id(),
+    partnershipId: partnershipId(),
+    aimId: integer('aim_id')
+      .notNull()
+      .references(() => aims.id),
+    authorUserId: integer('author_user_id')
+      .notNull()
+      .references(() => users.id),
+    text: text('text').notNull(),
+    version: version(),
+    createdAt: createdAt(),
+    archivedAt: archivedAt(),
+  },
+  (t) => [index('comments_aim').on(t.aimId)],
+);
+
+/** Failed sign-ins, so the per-account lockout holds across app instances. */
+export const signInFailures = pgTable(
+  'sign_in_failures',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedByDefaultAsIdentity(),
+    email: text('email').notNull(),
+    address: text('address'),
+    occurredAt: timestamp('occurred_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index('sign_in_failures_email_time').on(t.email, t.occurredAt)],
 );
 
 export const sessions = pgTable(

@@ -25,13 +25,11 @@ function bind<T extends Record<string, (db: Db, ...args: never[]) => unknown>>(
   return out as { [K in keyof T]: Bound<T[K]> };
 }
 
-export const SESSION_MAX_AGE_MS = 8 * 60 * 60 * 1000;
-
-export function createServices(database: Database) {
+export function createServices(database: Database, options: { sessionIdleMinutes?: number } = {}) {
   const db = database.db;
   return {
     health: () => database.health(),
-    sessionStore: new DatabaseSessionStore(db, SESSION_MAX_AGE_MS),
+    sessionStore: new DatabaseSessionStore(db, (options.sessionIdleMinutes ?? 120) * 60_000),
     users: bind(db, {
       authenticate: users.authenticate,
       getUser: users.getUser,

@@ -168,6 +168,7 @@ export async function getMember(db: Db, userId: number, partnershipId: number): 
       and(
         eq(t.memberships.userId, userId),
         eq(t.memberships.partnershipId, partnershipId),
+        isNull(t.memberships.deactivatedAt),
         isNull(t.users.deactivatedAt),
       ),
     );
@@ -180,7 +181,7 @@ export async function listMemberships(db: Db, userId: number) {
     .select({ slug: t.partnerships.slug, name: t.partnerships.name, role: t.memberships.role })
     .from(t.memberships)
     .innerJoin(t.partnerships, eq(t.partnerships.id, t.memberships.partnershipId))
-    .where(eq(t.memberships.userId, userId));
+    .where(and(eq(t.memberships.userId, userId), isNull(t.memberships.deactivatedAt)));
 }
 
 export async function countUsers(db: Db): Promise<number> {

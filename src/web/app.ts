@@ -17,7 +17,6 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import nunjucks from 'nunjucks';
 import type { Config } from '../config.js';
 import type { Services } from '../services/index.js';
-import { SESSION_MAX_AGE_MS } from '../services/index.js';
 import type { SignedInUser } from '../services/users.js';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../services/errors.js';
 import { configureNunjucks, govukDir, viewsDir } from './render.js';
@@ -95,7 +94,14 @@ export async function buildApp({ config, services, sessionSecret }: AppOptions):
     cookieName: 'pp_session',
     saveUninitialized: false,
     rolling: true,
-    cookie: { httpOnly: true, sameSite: 'lax', secure: 'auto', path: '/', maxAge: SESSION_MAX_AGE_MS },
+    // Rolling: each request moves the expiry on, so a session ends after this long without use.
+    cookie: {
+      httpOnly: true,
+      sameSite: 'lax',
+      secure: 'auto',
+      path: '/',
+      maxAge: config.sessionIdleMinutes * 60_000,
+    },
   });
   await app.register(fastifyCsrf, { sessionPlugin: '@fastify/session' });
   await app.register(fastifyRateLimit, { global: false });
