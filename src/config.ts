@@ -7,6 +7,16 @@ import { z } from 'zod';
 
 const port = z.coerce.number().int().min(0).max(65535);
 
+/** An OpenID provider is reached over HTTPS; plain HTTP only on this machine (the tests' provider). */
+function isAllowedIssuer(issuer: string): boolean {
+  const url = URL.parse(issuer);
+  if (!url) return false;
+  return (
+    url.protocol === 'https:' ||
+    (url.protocol === 'http:' && ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname))
+  );
+}
+
 export const configSchema = z
   .object({
     NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -55,6 +65,13 @@ export const configSchema = z
         code: 'custom',
         path: ['OIDC_ISSUER'],
         message: 'single sign-on needs OIDC_ISSUER, OIDC_CLIENT_ID and OIDC_CLIENT_SECRET together',
+      });
+    }
+    if (env.OIDC_ISSUER && !isAllowedIssuer(env.OIDC_ISSUER)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['OIDC_ISSUER'],
+        message: 'must be an https:// address (http:// only for a provider on this machine)',
       });
     }
   });

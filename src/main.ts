@@ -50,7 +50,11 @@ async function main(): Promise<void> {
     say('');
   }
 
-  const services = createServices(database, { sessionIdleMinutes: config.sessionIdleMinutes });
+  const services = createServices(database, {
+    sessionIdleMinutes: config.sessionIdleMinutes,
+    oidc: config.oidc && { ...config.oidc, publicUrl: config.publicUrl },
+    mail: { smtpUrl: config.smtpUrl, from: config.mailFrom },
+  });
   const app = await buildApp({ config, services, sessionSecret: sessionSecret(config) });
   const prune = setInterval(() => void services.sessionStore.prune().catch(() => undefined), 60 * 60 * 1000);
   prune.unref();
@@ -65,6 +69,9 @@ async function main(): Promise<void> {
     await database.close();
     process.exit(0);
   };
+  // A failure outside any request (a store callback, a timer) is logged; it must not take the
+  // whole service down for everyone.
+  process.on('unhandledRejection', (reason) => app.log.error({ err: reason }, 'unhandled rejection'));
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
 

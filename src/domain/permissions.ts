@@ -53,3 +53,29 @@ export function canUpdateProgress(member: Member | undefined, action: ActionLead
     (member.organisationId !== null && action.organisationIds.includes(member.organisationId))
   );
 }
+
+/**
+ * Comments on an aim are the working discussion of the coordinator, lead officers and partners;
+ * the board reads the plan and its reports, not the discussion behind them.
+ */
+export function canReadComments(member: Member | undefined, partnershipId: number): boolean {
+  return isMember(member, partnershipId) && member.role !== 'board_member';
+}
+
+export function canComment(member: Member | undefined, partnershipId: number): boolean {
+  return canReadComments(member, partnershipId);
+}
+
+/** A comment is archived (never deleted) by its author, or by the coordinator. */
+export function canArchiveComment(
+  member: Member | undefined,
+  comment: { partnershipId: number; authorUserId: number },
+): boolean {
+  if (!isMember(member, comment.partnershipId) || member.role === 'board_member') return false;
+  return member.role === 'coordinator' || member.userId === comment.authorUserId;
+}
+
+/** The whole audit trail (sign-ins, exports, every change) is the coordinator's. */
+export function canReadAuditTrail(member: Member | undefined, partnershipId: number): boolean {
+  return isMember(member, partnershipId) && member.role === 'coordinator';
+}

@@ -3,13 +3,19 @@
  * Each function here is a use case with the database already bound, so routes never see `db`.
  */
 import type { Database, Db } from '../db/client.js';
+import { accountServices } from './accounts.js';
 import { memberActor, type Actor } from './actor.js';
+import * as comments from './comments.js';
+import * as history from './history.js';
+import { Mailer, type MailSettings } from './mail.js';
+import { SingleSignOn, type SingleSignOnSettings } from './oidc.js';
 import * as planEdit from './plan-edit.js';
 import * as planRead from './plan-read.js';
 import { latestPlanYear, openPlan } from './plan-view.js';
 import * as progress from './progress.js';
 import { searchPlan } from './search.js';
 import { DatabaseSessionStore } from './sessions.js';
+import { clearSignInFailures, lockedForMinutes, recordSignInFailure } from './sign-in-throttle.js';
 import * as users from './users.js';
 
 type Bound<F> = F extends (db: Db, ...args: infer A) => infer R ? (...args: A) => R : never;
@@ -25,11 +31,30 @@ function bind<T extends Record<string, (db: Db, ...args: never[]) => unknown>>(
   return out as { [K in keyof T]: Bound<T[K]> };
 }
 
-export function createServices(database: Database, options: { sessionIdleMinutes?: number } = {}) {
+export function createServices(
+  database: Database,
+  options: {
+    sessionIdleMinutes?: number;
+    /** OpenID Connect single sign-on; without it the sign-in page offers passwords only. */
+    oidc?: SingleSignOnSettings | undefined;
+    /** SMTP_URL and MAIL_FROM; without an SMTP URL, email stays in the in-app outbox. */
+    mail?: MailSettings;
+  } = {},
+) {
   const db = database.db;
+  const mailer = new Mailer(options.mail);
   return {
     health: () => database.health(),
     sessionStore: new DatabaseSessionStore(db, (options.sessionIdleMinutes ?? 120) * 60_000),
+    oidc: options.oidc ? new SingleSignOn(db, options.oidc) : undefined,
+    mailer,
+    accounts: accountServices({ db, mailer }),
+    /** The per-account sign-in lockout, kept in the database so every instance sees it. */
+    signInLockout: bind(db, {
+      lockedForMinutes,
+      recordFailure: recordSignInFailure,
+      recordSuccess: clearSignInFailures,
+    }),
     users: bind(db, {
       authenticate: users.authenticate,
       getUser: users.getUser,
@@ -60,6 +85,18 @@ export function createServices(database: Database, options: { sessionIdleMinutes
       save: progress.saveProgress,
       mayUpdate: progress.mayUpdateProgress,
       get: progress.getProgress,
+    }),
+    history: bind(db, {
+      aimHistory: history.aimHistory,
+      auditTrail: history.auditTrail,
+      auditTrailCsv: history.auditTrailCsv,
+    }),
+    comments: bind(db, {
+      list: comments.listComments,
+      count: comments.countComments,
+      get: comments.getComment,
+      add: comments.addComment,
+      archive: comments.archiveComment,
     }),
     memberActor,
   };

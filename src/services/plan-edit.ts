@@ -427,7 +427,7 @@ export async function createAction(db: Db, actor: Actor, aimId: number, input: u
       entity: 'action',
       entityId: row!.id,
       summary: `Added an action to aim ${aim.number}`,
-      after: values,
+      after: { aimId, ...values },
     });
     return row!;
   });
@@ -481,7 +481,7 @@ export async function updateAction(db: Db, actor: Actor, actionId: number, input
       entityId: actionId,
       summary: 'Changed an action',
       before,
-      after: values,
+      after: { aimId: row.aimId, ...values },
     });
     return updated!;
   });
@@ -502,7 +502,7 @@ export async function archiveAction(db: Db, actor: Actor, actionId: number, expe
       entity: 'action',
       entityId: actionId,
       summary: 'Archived an action',
-      before: { description: row.description },
+      before: { aimId: row.aimId, description: row.description },
     });
   });
 }

@@ -120,7 +120,7 @@ export async function saveProgress(
         entity: 'progress_update',
         entityId: row!.id,
         summary: `Added the ${quarterLabel(quarter)} progress update`,
-        after: { actionId, quarter, status: form.status, text: form.text },
+        after: { aimId: leadership.aimId, actionId, quarter, status: form.status, text: form.text },
       });
       return { id: row!.id, version: row!.version, created: true };
     }
@@ -145,7 +145,7 @@ export async function saveProgress(
       entityId: existing.id,
       summary: `Changed the ${quarterLabel(quarter)} progress update`,
       before: { status: existing.status, text: existing.text },
-      after: { actionId, quarter, status: form.status, text: form.text },
+      after: { aimId: leadership.aimId, actionId, quarter, status: form.status, text: form.text },
     });
     return { id: row.id, version: row.version, created: false };
   });

@@ -13,18 +13,27 @@ import fastifyRateLimit from '@fastify/rate-limit';
 import fastifySession from '@fastify/session';
 import fastifyStatic from '@fastify/static';
 import fastifyView from '@fastify/view';
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, {
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  type RouteOptions,
+} from 'fastify';
 import nunjucks from 'nunjucks';
 import type { Config } from '../config.js';
 import type { Services } from '../services/index.js';
 import type { SignedInUser } from '../services/users.js';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../services/errors.js';
 import { configureNunjucks, govukDir, viewsDir } from './render.js';
+import { registerAccountRoutes } from './routes/accounts.js';
 import { registerAuthRoutes } from './routes/auth.js';
 import { registerHealthRoutes } from './routes/health.js';
+import { registerOidcRoutes } from './routes/oidc.js';
 import { registerPlanRoutes } from './routes/plan.js';
 import { registerProgressRoutes } from './routes/progress.js';
 import { registerEditRoutes } from './routes/edit.js';
+import { registerHistoryRoutes } from './routes/history.js';
+import { registerCommentRoutes } from './routes/comments.js';
 import { registerSiteRoutes } from './routes/site.js';
 
 declare module 'fastify' {
@@ -52,21 +61,46 @@ export interface AppOptions {
   services: Services;
   /** A session secret; main.ts passes the configured one or one kept in DATA_DIR. */
   sessionSecret: string;
+  /** Sees every route as it is registered (the permission table's test lists them all). */
+  onRoute?: (route: RouteOptions) => void;
 }
 
 export const SERVICE_NAME = 'Partnership Plan';
 
-export async function buildApp({ config, services, sessionSecret }: AppOptions): Promise<FastifyInstance> {
+/** "/invitations/abc…" → "/invitations/[token]"; the same for password reset links. */
+export function redactTokens(url: string): string {
+  return url.replace(/^\/(invitations|reset-password)\/[^/?#]+/, '/$1/[token]');
+}
+
+export async function buildApp({
+  config,
+  services,
+  sessionSecret,
+  onRoute,
+}: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     logger:
       config.logLevel === 'silent'
         ? false
-        : { level: config.logLevel, redact: ['req.headers.cookie', 'req.headers.authorization'] },
+        : {
+            level: config.logLevel,
+            redact: ['req.headers.cookie', 'req.headers.authorization'],
+            serializers: {
+              // Invitation and password-reset links carry a secret token: never write it to the logs.
+              req: (req: { method: string; url: string; hostname?: string; ip?: string }) => ({
+                method: req.method,
+                url: redactTokens(req.url),
+                host: req.hostname,
+                remoteAddress: req.ip,
+              }),
+            },
+          },
     genReqId: () => crypto.randomUUID(),
     bodyLimit: 256 * 1024,
     trustProxy: config.trustProxy,
     routerOptions: { ignoreTrailingSlash: true },
   });
+  if (onRoute) app.addHook('onRoute', onRoute);
 
   await app.register(fastifyHelmet, {
     enableCSPNonces: true,
@@ -160,9 +194,13 @@ export async function buildApp({ config, services, sessionSecret }: AppOptions):
 
   registerHealthRoutes(app, services);
   registerAuthRoutes(app, services);
+  registerOidcRoutes(app, services);
   registerPlanRoutes(app, services);
   registerProgressRoutes(app, services);
   registerEditRoutes(app, services);
+  registerHistoryRoutes(app, services);
+  registerCommentRoutes(app, services);
+  registerAccountRoutes(app, services, config);
   registerSiteRoutes(app);
 
   app.setNotFoundHandler(async (request, reply) => {

@@ -27,8 +27,12 @@ export function formBody(body: unknown): Record<string, string> {
   return out;
 }
 
-/** Only same-site paths are followed after sign-in. */
+/**
+ * Only same-site paths are followed after sign-in. Printable ASCII only (no spaces, backslashes,
+ * control or non-ASCII characters): the value goes into the Location header, where any other
+ * character makes Node refuse to send the answer at all.
+ */
 export function safeReturnTo(value: unknown): string | undefined {
   if (typeof value !== 'string') return undefined;
-  return /^\/(?!\/)[^\s\\]*$/.test(value) ? value : undefined;
+  return /^\/(?!\/)[\x21-\x5b\x5d-\x7e]*$/.test(value) ? value : undefined;
 }

@@ -297,7 +297,12 @@ describe('the embedded database folder', () => {
 
       const opened = await run(['migrate'], env);
       expect(opened.code).toBe(0);
-      expect(opened.stdout).toMatch(/has 2 migrations applied/);
+      const shipped = (
+        JSON.parse(fs.readFileSync(path.join(ROOT, 'src/db/migrations/meta/_journal.json'), 'utf8')) as {
+          entries: unknown[];
+        }
+      ).entries.length;
+      expect(opened.stdout).toContain(`has ${shipped} migrations applied`);
     },
     TIMEOUT,
   );

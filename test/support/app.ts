@@ -6,7 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import { loadConfig } from '../../src/config.js';
 import { loadDemo } from '../../src/services/demo.js';
 import { createServices, type Services } from '../../src/services/index.js';
-import { buildApp } from '../../src/web/app.js';
+import { buildApp, type AppOptions } from '../../src/web/app.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
 
 export const TEST_PASSWORD = 'correct horse battery staple';
@@ -18,15 +18,34 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-export async function createTestApp(options: { demo?: boolean } = {}): Promise<TestApp> {
+export interface TestAppOptions {
+  demo?: boolean;
+  /** More environment for the config, e.g. { NODE_ENV: 'production', TRUST_PROXY: 'true' }. */
+  env?: Record<string, string>;
+  /** Swaps services the app is given (a deliberately failing one, say); the database is untouched. */
+  services?: (services: Services) => Services;
+  onRoute?: AppOptions['onRoute'];
+}
+
+export async function createTestApp(options: TestAppOptions = {}): Promise<TestApp> {
   const database = await createTestDatabase();
   if (options.demo !== false) await loadDemo(database.db, TEST_PASSWORD);
-  const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent' });
-  const services = createServices(database);
+  const sessionSecret = 'a test secret that is long enough to use, 48 chars';
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'silent',
+    SESSION_SECRET: sessionSecret,
+    ...options.env,
+  });
+  const services = createServices(database, {
+    oidc: config.oidc && { ...config.oidc, publicUrl: config.publicUrl },
+    mail: { smtpUrl: config.smtpUrl, from: config.mailFrom },
+  });
   const app = await buildApp({
     config,
-    services,
-    sessionSecret: 'a test secret that is long enough to use, 48 chars',
+    services: options.services ? options.services(services) : services,
+    sessionSecret,
+    onRoute: options.onRoute,
   });
   return {
     app,
@@ -42,7 +61,11 @@ export async function createTestApp(options: { demo?: boolean } = {}): Promise<T
 /** A browser-like session: keeps the cookie, reads CSRF tokens from the page it posts from. */
 export class Session {
   cookie = '';
-  constructor(private readonly app: FastifyInstance) {}
+  /** `remoteAddress`: the client's address (rate limits count per address); inject's default otherwise. */
+  constructor(
+    private readonly app: FastifyInstance,
+    private readonly options: { remoteAddress?: string } = {},
+  ) {}
 
   private keep(headers: Record<string, unknown>): void {
     const set = headers['set-cookie'];
@@ -58,6 +81,7 @@ export class Session {
       method: 'GET',
       url,
       headers: this.cookie ? { cookie: this.cookie } : {},
+      ...this.options,
     });
     this.keep(response.headers);
     return response;
@@ -80,6 +104,7 @@ export class Session {
         ...(this.cookie ? { cookie: this.cookie } : {}),
       },
       payload: new URLSearchParams(fields).toString(),
+      ...this.options,
     });
     this.keep(response.headers);
     return response;

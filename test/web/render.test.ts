@@ -33,3 +33,12 @@ describe('plan text on pages', () => {
     expect(String(fmt.items('Only'))).toBe('<p class="govuk-body">Only</p>');
   });
 });
+
+describe('request logs', () => {
+  it('do not carry the secret token of an invitation or reset link', async () => {
+    const { redactTokens } = await import('../../src/web/app.js');
+    expect(redactTokens('/invitations/Zx9-secret_token?x=1')).toBe('/invitations/[token]?x=1');
+    expect(redactTokens('/reset-password/secret')).toBe('/reset-password/[token]');
+    expect(redactTokens('/p/sosafe/plans/2024-25')).toBe('/p/sosafe/plans/2024-25');
+  });
+});

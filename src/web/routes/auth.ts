@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Services } from '../../services/index.js';
-import { SignInThrottle } from '../../services/sign-in-throttle.js';
+import { lockoutMessage } from '../../services/sign-in-throttle.js';
 import { formBody, formErrors, safeReturnTo } from '../forms.js';
 
 export function registerAuthRoutes(app: FastifyInstance, services: Services): void {
@@ -14,12 +14,17 @@ export function registerAuthRoutes(app: FastifyInstance, services: Services): vo
   app.get<{ Querystring: { returnTo?: string } }>('/sign-in', async (request, reply) => {
     const returnTo = safeReturnTo(request.query.returnTo);
     if (request.user) return reply.redirect(returnTo ?? '/');
-    return reply.page('sign-in.njk', { title: 'Sign in', returnTo, values: {} });
+    return reply.page('sign-in.njk', {
+      title: 'Sign in',
+      returnTo,
+      values: {},
+      ssoLabel: services.oidc?.label,
+    });
   });
 
   // Per address through the rate-limit plugin (generous: a whole council may share one address),
-  // and per account through the throttle (slows guessing one person's password from many addresses).
-  const throttle = new SignInThrottle();
+  // and per account through the lockout in the database (slows guessing one person's password from
+  // many addresses, on every instance).
   app.post(
     '/sign-in',
     { config: { rateLimit: { max: 60, timeWindow: '1 minute' } } },
@@ -32,6 +37,7 @@ export function registerAuthRoutes(app: FastifyInstance, services: Services): vo
           title: 'Sign in',
           returnTo,
           values: { email: body.email ?? '' },
+          ssoLabel: services.oidc?.label,
           ...formErrors(problems),
         });
       };
@@ -41,23 +47,15 @@ export function registerAuthRoutes(app: FastifyInstance, services: Services): vo
       if (problems.length) return again(400, problems);
 
       const email = body.email!;
-      const lockedFor = throttle.lockedForMinutes(email);
-      if (lockedFor > 0) {
-        const wait = `${lockedFor} ${lockedFor === 1 ? 'minute' : 'minutes'}`;
-        return again(429, [
-          {
-            field: 'email',
-            message: `Too many attempts to sign in to this account. Wait ${wait}, then try again`,
-          },
-        ]);
-      }
+      const lockedFor = await services.signInLockout.lockedForMinutes(email);
+      if (lockedFor > 0) return again(429, [{ field: 'email', message: lockoutMessage(lockedFor) }]);
       const user = await services.users.authenticate(email, body.password!);
       if (!user) {
-        throttle.recordFailure(email);
+        await services.signInLockout.recordFailure(email, request.ip);
         // The same answer whether or not the address has an account.
         return again(401, [{ field: 'email', message: 'The email address or password is not right' }]);
       }
-      throttle.recordSuccess(email);
+      await services.signInLockout.recordSuccess(email);
       await request.session.regenerate();
       request.session.userId = user.id;
       await services.users.recordSignIn(user, 'signed-in');

@@ -163,13 +163,15 @@ export function registerEditRoutes(app: FastifyInstance, services: Services): vo
       const page = await editorPage(request, request.params);
       const section = findSection(page.tree, Number(request.params.id));
       const values = formBody(request.body);
+      const number = (values.number ?? '').trim();
       return submit(
         reply,
         'edit/aim.njk',
         { ...page.common, title: `Add an aim to section ${section.number}`, section },
         values,
         () => services.edit.createAim(page.actor, section.id, values),
-        { flash: `Aim ${values.number} has been added`, to: `${page.base}/aims/${values.number}` },
+        // The number as saved (trimmed): what was typed must not reach the Location header.
+        { flash: `Aim ${number} has been added`, to: `${page.base}/aims/${number}` },
       );
     },
   );
@@ -195,13 +197,14 @@ export function registerEditRoutes(app: FastifyInstance, services: Services): vo
       const page = await editorPage(request, request.params);
       const { section, aim } = findAim(page.tree, request.params.number);
       const values = formBody(request.body);
+      const number = (values.number ?? '').trim();
       return submit(
         reply,
         'edit/aim.njk',
         { ...page.common, title: `Change aim ${aim.number}`, section, aim },
         values,
         () => services.edit.updateAim(page.actor, aim.id, values),
-        { flash: `Aim ${values.number} has been changed`, to: `${page.base}/aims/${values.number}` },
+        { flash: `Aim ${number} has been changed`, to: `${page.base}/aims/${number}` },
       );
     },
   );

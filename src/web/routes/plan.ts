@@ -14,6 +14,7 @@ import {
   updatableActionIds,
 } from '../../services/plan-document.js';
 import { findAim, latestProgress, type PlanTree } from '../../services/plan-read.js';
+import { aimTabs } from '../aim-tabs.js';
 import { partnershipContext } from '../context.js';
 import { textHelpers } from '../render.js';
 
@@ -108,6 +109,7 @@ export function registerPlanRoutes(app: FastifyInstance, services: Services): vo
         aim,
         actions,
         priorities,
+        ...(await aimTabs(services, page.actor, aim.id, 'actions')),
       });
     },
   );

@@ -290,6 +290,8 @@ export class DocumentPage {
 
   async applyFilters(): Promise<void> {
     await this.page.getByRole('button', { name: 'Apply filters', exact: true }).click();
+    // The filtered page has the same heading: wait for its address (a GET form adds the query) and load.
+    await this.page.waitForURL(/\/document\?/);
   }
 
   async resultCount(): Promise<string> {
@@ -313,6 +315,8 @@ export class SearchPage {
     const form = this.page.getByRole('search');
     await form.getByLabel(/^Words to find/).fill(words);
     await form.getByRole('button', { name: 'Search', exact: true }).click();
+    // The results page has the same heading: wait for the address that carries these words.
+    await this.page.waitForURL((url) => url.searchParams.get('q') === words);
     await expectHeading(this.page, 'Search the plan', { level: 1 });
   }
 

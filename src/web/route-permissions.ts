@@ -1,0 +1,622 @@
+/**
+ * Who may use which route: one declared table, with an entry for every route the app registers.
+ * test/web/permissions.test.ts lists the routes as Fastify registers them, fails for a route with
+ * no entry here (or an entry with no route), and makes each entry's sample request as each
+ * audience, checking the declared outcome. The services enforce the rules; this table says what
+ * the rules are meant to be, route by route, so a new route has to be thought about to be added.
+ *
+ * HEAD routes that Fastify adds for each GET answer as their GET and are not listed.
+ */
+
+/**
+ * Who is asking: signed out; signed in with one of the demo partnership's roles (the demo
+ * accounts: the coordinator, Helen Whitehead the lead officer, a partner, a board member); or
+ * an outsider, the coordinator of another partnership, who holds no role in the demo one.
+ */
+export const AUDIENCES = ['signedOut', 'coordinator', 'lead', 'partner', 'board', 'outsider'] as const;
+export type Audience = (typeof AUDIENCES)[number];
+
+/**
+ * - ok: served (2xx), or sent on somewhere other than the sign-in page (3xx)
+ * - sign-in: sent to the sign-in page (3xx to /sign-in)
+ * - signed-out: sent to the sign-in page, and the session is no longer signed in
+ * - forbidden: refused (403)
+ * - not-found: 404
+ */
+export type Outcome = 'ok' | 'sign-in' | 'signed-out' | 'forbidden' | 'not-found';
+
+export type Expectations = Record<Audience, Outcome>;
+
+/** What the test asks: a path, and for a POST its form (the test adds the session's CSRF token). */
+export interface SampleRequest {
+  url: string;
+  form?: Record<string, string>;
+}
+
+/**
+ * Real values from the demo partnership (SoSafe's 2024/25 plan), and throwaway rows made for
+ * one request, so that a write that succeeds changes nothing another check relies on.
+ */
+export interface SampleContext {
+  /** The demo plan's address, /p/sosafe/plans/2024-25. */
+  plan: string;
+  /** The demo accounts' password. */
+  demoPassword: string;
+  /** A demo section's id by its number. */
+  sectionId(number: number): Promise<number>;
+  /** The id of the place-th action (from 1) of a demo aim: actionId('3.1', 1). */
+  actionId(aim: string, place: number): Promise<number>;
+  /** A demo organisation's id by its short name, e.g. 'CCSU'. */
+  organisationId(name: string): Promise<number>;
+  /** A section number no live section has. */
+  freeSectionNumber(): number;
+  /** A new section of the demo plan, made for this request. */
+  newSection(): Promise<{ id: number; number: number; version: number }>;
+  /** A new aim (in a section kept for such aims), made for this request. */
+  newAim(): Promise<{ id: number; number: string; version: number }>;
+  /** A new action with these leads in the form's words (default: none), made for this request. */
+  newAction(leads?: string): Promise<{ id: number; version: number }>;
+  /** A new comment on a demo aim by one of the demo accounts. */
+  newComment(
+    aim: string,
+    author: 'coordinator' | 'lead' | 'partner',
+  ): Promise<{ id: number; version: number }>;
+  /** The membership id of a demo account in the demo partnership. */
+  membershipId(account: 'coordinator' | 'lead' | 'partner' | 'board'): Promise<number>;
+  /** A new account with a role in the demo partnership; deactivated there if asked. */
+  newMember(options?: { deactivated?: boolean }): Promise<{ id: number; version: number }>;
+  /** A new pending invitation to the demo partnership, for an address with no account. */
+  newInvitation(): Promise<{ id: number; token: string }>;
+  /** A new account with a password reset link just sent to it. */
+  newPasswordReset(): Promise<{ token: string }>;
+  /** A new email address, with no account. */
+  newEmail(): string;
+}
+
+export interface RouteCase {
+  /** What this case tries, when a route has more than one. */
+  what?: string;
+  sample(ctx: SampleContext): SampleRequest | Promise<SampleRequest>;
+  expect: Expectations;
+  /** The request starts, replaces or ends a session: make it in a new session of that audience. */
+  ownSession?: boolean;
+  /**
+   * The request changes the account itself (its password, all its sessions): make it as a new
+   * account with the audience's role, in a session of its own.
+   */
+  ownAccount?: boolean;
+}
+
+export interface RoutePermission {
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  /** The URL pattern exactly as registered, e.g. /p/:slug/plans/:year/aims/:number. */
+  url: string;
+  /** Who may, in words. */
+  rule: string;
+  cases: RouteCase[];
+}
+
+const outcomes = (
+  signedOut: Outcome,
+  coordinator: Outcome,
+  lead: Outcome,
+  partner: Outcome,
+  board: Outcome,
+  outsider: Outcome,
+): Expectations => ({ signedOut, coordinator, lead, partner, board, outsider });
+
+/** Anyone, signed in or not. */
+export const PUBLIC = outcomes('ok', 'ok', 'ok', 'ok', 'ok', 'ok');
+/** Anyone signed in; a signed-out reader is sent to sign in. */
+export const SIGNED_IN = outcomes('sign-in', 'ok', 'ok', 'ok', 'ok', 'ok');
+/** The partnership's members; a signed-out reader is sent to sign in. */
+export const MEMBERS = outcomes('sign-in', 'ok', 'ok', 'ok', 'ok', 'forbidden');
+/** A coordinator's page; a signed-out reader is sent to sign in. */
+export const COORDINATOR_PAGE = outcomes('sign-in', 'ok', 'forbidden', 'forbidden', 'forbidden', 'forbidden');
+/**
+ * A coordinator's form submission. Signed out it is refused rather than redirected: a POST cannot
+ * be replayed after signing in (and without a session its CSRF token could not be valid anyway).
+ */
+export const COORDINATOR_WRITE = outcomes(
+  'forbidden',
+  'ok',
+  'forbidden',
+  'forbidden',
+  'forbidden',
+  'forbidden',
+);
+/** Progress on an action Helen Whitehead (the demo lead officer) leads. */
+export const PROGRESS_PAGE_OWN = outcomes('sign-in', 'ok', 'ok', 'forbidden', 'forbidden', 'forbidden');
+export const PROGRESS_WRITE_OWN = outcomes('forbidden', 'ok', 'ok', 'forbidden', 'forbidden', 'forbidden');
+/** Progress on an action someone else leads. */
+export const PROGRESS_PAGE_OTHER = COORDINATOR_PAGE;
+export const PROGRESS_WRITE_OTHER = COORDINATOR_WRITE;
+/**
+ * Something that does not exist in the partnership, asked for by its members. Anyone else learns
+ * nothing more: sent to sign in, or refused as for anything else in it.
+ */
+export const MISSING_FOR_MEMBERS = outcomes(
+  'sign-in',
+  'not-found',
+  'not-found',
+  'not-found',
+  'not-found',
+  'forbidden',
+);
+/** Comments on an aim: the coordinator, lead officers and partners; not the board. */
+export const COMMENTERS_PAGE = outcomes('sign-in', 'ok', 'ok', 'ok', 'forbidden', 'forbidden');
+export const COMMENTERS_WRITE = outcomes('forbidden', 'ok', 'ok', 'ok', 'forbidden', 'forbidden');
+/** Your own account: anyone signed in. A signed-out POST is refused. */
+export const SIGNED_IN_WRITE = outcomes('forbidden', 'ok', 'ok', 'ok', 'ok', 'ok');
+/** Nobody: it does not exist. */
+export const NOT_FOUND = outcomes(
+  'not-found',
+  'not-found',
+  'not-found',
+  'not-found',
+  'not-found',
+  'not-found',
+);
+
+const get = (
+  url: string,
+  rule: string,
+  expect: Expectations,
+  sample: RouteCase['sample'],
+  more: RouteCase[] = [],
+): RoutePermission => ({ method: 'GET', url, rule, cases: [{ sample, expect }, ...more] });
+
+const post = (
+  url: string,
+  rule: string,
+  expect: Expectations,
+  sample: RouteCase['sample'],
+  more: RouteCase[] = [],
+): RoutePermission => ({ method: 'POST', url, rule, cases: [{ sample, expect }, ...more] });
+
+const PLAN = '/p/:slug/plans/:year';
+
+export const ROUTE_PERMISSIONS: readonly RoutePermission[] = [
+  // ——— Public: assets, health, the footer's pages ———
+  get('/assets/*', 'anyone: GOV.UK Frontend’s fonts and images', PUBLIC, () => ({
+    url: '/assets/images/favicon.svg',
+  })),
+  get('/public/*', 'anyone: the stylesheets and scripts', PUBLIC, () => ({ url: '/public/app.css' })),
+  get('/health', 'anyone: for a load balancer', PUBLIC, () => ({ url: '/health' })),
+  get('/ping', 'anyone: for a load balancer', PUBLIC, () => ({ url: '/ping' })),
+  get('/accessibility', 'anyone', PUBLIC, () => ({ url: '/accessibility' })),
+  get('/privacy', 'anyone', PUBLIC, () => ({ url: '/privacy' })),
+  get('/contact', 'anyone', PUBLIC, () => ({ url: '/contact' })),
+
+  // ——— Signing in and out ———
+  get('/', 'signed in: your partnerships (or straight to your only one)', SIGNED_IN, () => ({ url: '/' })),
+  get('/sign-in', 'anyone; someone signed in is sent on', PUBLIC, () => ({ url: '/sign-in' })),
+  {
+    method: 'POST',
+    url: '/sign-in',
+    rule: 'anyone (rate-limited per address, throttled per account)',
+    cases: [
+      {
+        sample: (c) => ({
+          url: '/sign-in',
+          form: { email: 'coordinator@sosafe.example', password: c.demoPassword },
+        }),
+        expect: PUBLIC,
+        ownSession: true,
+      },
+    ],
+  },
+  {
+    method: 'POST',
+    url: '/sign-out',
+    rule: 'anyone: the session ends and everyone lands on the sign-in page',
+    cases: [
+      {
+        sample: () => ({ url: '/sign-out', form: {} }),
+        expect: outcomes('signed-out', 'signed-out', 'signed-out', 'signed-out', 'signed-out', 'signed-out'),
+        ownSession: true,
+      },
+    ],
+  },
+
+  // ——— Reading the live plan: the partnership's members ———
+  get('/p/:slug', 'members: to the latest plan', MEMBERS, () => ({ url: '/p/sosafe' }), [
+    {
+      what: 'a partnership that does not exist',
+      sample: () => ({ url: '/p/nowhere' }),
+      expect: NOT_FOUND,
+    },
+  ]),
+  get(PLAN, 'members', MEMBERS, (c) => ({ url: c.plan }), [
+    {
+      what: 'a year with no plan',
+      sample: () => ({ url: '/p/sosafe/plans/1999-00' }),
+      expect: MISSING_FOR_MEMBERS,
+    },
+  ]),
+  get(`${PLAN}/aims/:number`, 'members', MEMBERS, (c) => ({ url: `${c.plan}/aims/3.1` }), [
+    {
+      what: 'an aim that does not exist',
+      sample: (c) => ({ url: `${c.plan}/aims/9.9` }),
+      expect: MISSING_FOR_MEMBERS,
+    },
+  ]),
+  get(`${PLAN}/document`, 'members', MEMBERS, (c) => ({ url: `${c.plan}/document?quarter=3` })),
+  get(`${PLAN}/search`, 'members', MEMBERS, (c) => ({ url: `${c.plan}/search?q=hate+crime` })),
+  get(`${PLAN}/organisations`, 'members', MEMBERS, (c) => ({ url: `${c.plan}/organisations` })),
+  get(`${PLAN}/organisations/:id`, 'members', MEMBERS, async (c) => ({
+    url: `${c.plan}/organisations/${await c.organisationId('CCSU')}`,
+  })),
+  get(`${PLAN}/about`, 'members', MEMBERS, (c) => ({ url: `${c.plan}/about` })),
+
+  // ——— Progress: the action's lead officers and the coordinator ———
+  get(
+    `${PLAN}/actions/:id/progress`,
+    'the coordinator, and lead officers of the action (by name or organisation)',
+    PROGRESS_PAGE_OWN,
+    async (c) => ({ url: `${c.plan}/actions/${await c.actionId('3.1', 1)}/progress?quarter=3` }),
+    [
+      {
+        what: 'an action the lead officer does not lead',
+        sample: async (c) => ({ url: `${c.plan}/actions/${await c.actionId('3.1', 3)}/progress` }),
+        expect: PROGRESS_PAGE_OTHER,
+      },
+    ],
+  ),
+  post(
+    `${PLAN}/actions/:id/progress`,
+    'the coordinator, and lead officers of the action (by name or organisation)',
+    PROGRESS_WRITE_OWN,
+    async (c) => ({
+      url: `${c.plan}/actions/${(await c.newAction('CCSU: Helen Whitehead')).id}/progress`,
+      form: { quarter: '1', status: 'on_track', text: 'Permission check: progress' },
+    }),
+    [
+      {
+        what: 'an action the lead officer does not lead',
+        sample: async (c) => ({
+          url: `${c.plan}/actions/${(await c.newAction('Police: NPT Inspector')).id}/progress`,
+          form: { quarter: '1', status: 'on_track', text: 'Permission check: progress' },
+        }),
+        expect: PROGRESS_WRITE_OTHER,
+      },
+    ],
+  ),
+
+  // ——— The plan's structure: the coordinator ———
+  get(`${PLAN}/sections/new`, 'the coordinator', COORDINATOR_PAGE, (c) => ({
+    url: `${c.plan}/sections/new`,
+  })),
+  post(`${PLAN}/sections/new`, 'the coordinator', COORDINATOR_WRITE, (c) => ({
+    url: `${c.plan}/sections/new`,
+    form: { number: String(c.freeSectionNumber()), title: 'Permission check: new section' },
+  })),
+  get(`${PLAN}/sections/:id/edit`, 'the coordinator', COORDINATOR_PAGE, async (c) => ({
+    url: `${c.plan}/sections/${await c.sectionId(1)}/edit`,
+  })),
+  post(`${PLAN}/sections/:id/edit`, 'the coordinator', COORDINATOR_WRITE, async (c) => {
+    const section = await c.newSection();
+    return {
+      url: `${c.plan}/sections/${section.id}/edit`,
+      form: {
+        number: String(section.number),
+        title: 'Permission check: changed section',
+        version: String(section.version),
+      },
+    };
+  }),
+  get(`${PLAN}/sections/:id/aims/new`, 'the coordinator', COORDINATOR_PAGE, async (c) => ({
+    url: `${c.plan}/sections/${await c.sectionId(1)}/aims/new`,
+  })),
+  post(`${PLAN}/sections/:id/aims/new`, 'the coordinator', COORDINATOR_WRITE, async (c) => {
+    const section = await c.newSection();
+    return {
+      url: `${c.plan}/sections/${section.id}/aims/new`,
+      form: { number: `${section.number}.1`, title: 'Permission check: new aim' },
+    };
+  }),
+  get(`${PLAN}/aims/:number/edit`, 'the coordinator', COORDINATOR_PAGE, (c) => ({
+    url: `${c.plan}/aims/3.1/edit`,
+  })),
+  post(`${PLAN}/aims/:number/edit`, 'the coordinator', COORDINATOR_WRITE, async (c) => {
+    const aim = await c.newAim();
+    return {
+      url: `${c.plan}/aims/${aim.number}/edit`,
+      form: { number: aim.number, title: 'Permission check: changed aim', version: String(aim.version) },
+    };
+  }),
+  get(`${PLAN}/aims/:number/actions/new`, 'the coordinator', COORDINATOR_PAGE, (c) => ({
+    url: `${c.plan}/aims/3.1/actions/new`,
+  })),
+  post(`${PLAN}/aims/:number/actions/new`, 'the coordinator', COORDINATOR_WRITE, async (c) => ({
+    url: `${c.plan}/aims/${(await c.newAim()).number}/actions/new`,
+    form: { description: 'Permission check: new action', leads: 'SBC' },
+  })),
+  get(`${PLAN}/actions/:id/edit`, 'the coordinator', COORDINATOR_PAGE, async (c) => ({
+    url: `${c.plan}/actions/${await c.actionId('3.1', 1)}/edit`,
+  })),
+  post(`${PLAN}/actions/:id/edit`, 'the coordinator', COORDINATOR_WRITE, async (c) => {
+    const action = await c.newAction();
+    return {
+      url: `${c.plan}/actions/${action.id}/edit`,
+      form: { description: 'Permission check: changed action', version: String(action.version) },
+    };
+  }),
+  get(`${PLAN}/sections/:id/archive`, 'the coordinator', COORDINATOR_PAGE, async (c) => ({
+    url: `${c.plan}/sections/${await c.sectionId(1)}/archive`,
+  })),
+  post(`${PLAN}/sections/:id/archive`, 'the coordinator', COORDINATOR_WRITE, async (c) => {
+    const section = await c.newSection();
+    return { url: `${c.plan}/sections/${section.id}/archive`, form: { version: String(section.version) } };
+  }),
+  post(`${PLAN}/sections/:id/move`, 'the coordinator', COORDINATOR_WRITE, async (c) => ({
+    url: `${c.plan}/sections/${(await c.newSection()).id}/move`,
+    form: { direction: 'up' },
+  })),
+  get(`${PLAN}/aims/:id/archive`, 'the coordinator', COORDINATOR_PAGE, (c) => ({
+    url: `${c.plan}/aims/3.1/archive`,
+  })),
+  post(`${PLAN}/aims/:id/archive`, 'the coordinator', COORDINATOR_WRITE, async (c) => {
+    const aim = await c.newAim();
+    return { url: `${c.plan}/aims/${aim.number}/archive`, form: { version: String(aim.version) } };
+  }),
+  post(`${PLAN}/aims/:id/move`, 'the coordinator', COORDINATOR_WRITE, async (c) => ({
+    url: `${c.plan}/aims/${(await c.newAim()).number}/move`,
+    form: { direction: 'up' },
+  })),
+  get(`${PLAN}/actions/:id/archive`, 'the coordinator', COORDINATOR_PAGE, async (c) => ({
+    url: `${c.plan}/actions/${await c.actionId('3.1', 1)}/archive`,
+  })),
+  post(`${PLAN}/actions/:id/archive`, 'the coordinator', COORDINATOR_WRITE, async (c) => {
+    const action = await c.newAction();
+    return { url: `${c.plan}/actions/${action.id}/archive`, form: { version: String(action.version) } };
+  }),
+  post(`${PLAN}/actions/:id/move`, 'the coordinator', COORDINATOR_WRITE, async (c) => ({
+    url: `${c.plan}/actions/${(await c.newAction()).id}/move`,
+    form: { direction: 'up' },
+  })),
+
+  // ——— An aim's history and comments ———
+  get(`${PLAN}/aims/:number/history`, 'members, the board too', MEMBERS, (c) => ({
+    url: `${c.plan}/aims/3.1/history`,
+  })),
+  get(
+    `${PLAN}/aims/:number/comments`,
+    'the coordinator, lead officers and partners',
+    COMMENTERS_PAGE,
+    (c) => ({
+      url: `${c.plan}/aims/3.1/comments`,
+    }),
+  ),
+  post(
+    `${PLAN}/aims/:number/comments`,
+    'the coordinator, lead officers and partners',
+    COMMENTERS_WRITE,
+    (c) => ({
+      url: `${c.plan}/aims/3.1/comments`,
+      form: { text: 'Permission check: a comment' },
+    }),
+  ),
+  get(
+    `${PLAN}/aims/:number/comments/:id/archive`,
+    'the comment’s author, and the coordinator',
+    outcomes('sign-in', 'ok', 'forbidden', 'ok', 'forbidden', 'forbidden'),
+    async (c) => ({
+      url: `${c.plan}/aims/3.1/comments/${(await c.newComment('3.1', 'partner')).id}/archive`,
+    }),
+    [
+      {
+        what: 'a lead officer’s comment',
+        sample: async (c) => ({
+          url: `${c.plan}/aims/3.1/comments/${(await c.newComment('3.1', 'lead')).id}/archive`,
+        }),
+        expect: outcomes('sign-in', 'ok', 'ok', 'forbidden', 'forbidden', 'forbidden'),
+      },
+    ],
+  ),
+  post(
+    `${PLAN}/aims/:number/comments/:id/archive`,
+    'the comment’s author, and the coordinator',
+    outcomes('forbidden', 'ok', 'forbidden', 'ok', 'forbidden', 'forbidden'),
+    async (c) => {
+      const comment = await c.newComment('3.1', 'partner');
+      return {
+        url: `${c.plan}/aims/3.1/comments/${comment.id}/archive`,
+        form: { version: String(comment.version) },
+      };
+    },
+    [
+      {
+        what: 'a lead officer’s comment',
+        sample: async (c) => {
+          const comment = await c.newComment('3.1', 'lead');
+          return {
+            url: `${c.plan}/aims/3.1/comments/${comment.id}/archive`,
+            form: { version: String(comment.version) },
+          };
+        },
+        expect: outcomes('forbidden', 'ok', 'ok', 'forbidden', 'forbidden', 'forbidden'),
+      },
+    ],
+  ),
+
+  // ——— The audit trail: the coordinator ———
+  get('/p/:slug/audit', 'the coordinator', COORDINATOR_PAGE, () => ({
+    url: '/p/sosafe/audit?kind=aim.updated',
+  })),
+  get('/p/:slug/audit.csv', 'the coordinator', COORDINATOR_PAGE, () => ({ url: '/p/sosafe/audit.csv' })),
+
+  // ——— People, invitations and the outbox: the coordinator ———
+  get('/p/:slug/people', 'the coordinator', COORDINATOR_PAGE, () => ({ url: '/p/sosafe/people' })),
+  get('/p/:slug/people/invite', 'the coordinator', COORDINATOR_PAGE, () => ({
+    url: '/p/sosafe/people/invite',
+  })),
+  post('/p/:slug/people/invite', 'the coordinator', COORDINATOR_WRITE, (c) => ({
+    url: '/p/sosafe/people/invite',
+    form: { email: c.newEmail(), name: 'Permission Check Invitee', role: 'partner' },
+  })),
+  post('/p/:slug/invitations/:id/revoke', 'the coordinator', COORDINATOR_WRITE, async (c) => ({
+    url: `/p/sosafe/invitations/${(await c.newInvitation()).id}/revoke`,
+    form: {},
+  })),
+  get('/p/:slug/people/:id/role', 'the coordinator', COORDINATOR_PAGE, async (c) => ({
+    url: `/p/sosafe/people/${await c.membershipId('partner')}/role`,
+  })),
+  post('/p/:slug/people/:id/role', 'the coordinator', COORDINATOR_WRITE, async (c) => {
+    const member = await c.newMember();
+    return {
+      url: `/p/sosafe/people/${member.id}/role`,
+      form: { role: 'board_member', organisation: '', person: '', version: String(member.version) },
+    };
+  }),
+  get('/p/:slug/people/:id/deactivate', 'the coordinator', COORDINATOR_PAGE, async (c) => ({
+    url: `/p/sosafe/people/${await c.membershipId('partner')}/deactivate`,
+  })),
+  post('/p/:slug/people/:id/deactivate', 'the coordinator', COORDINATOR_WRITE, async (c) => {
+    const member = await c.newMember();
+    return { url: `/p/sosafe/people/${member.id}/deactivate`, form: { version: String(member.version) } };
+  }),
+  get('/p/:slug/people/:id/reactivate', 'the coordinator', COORDINATOR_PAGE, async (c) => ({
+    url: `/p/sosafe/people/${(await c.newMember({ deactivated: true })).id}/reactivate`,
+  })),
+  post('/p/:slug/people/:id/reactivate', 'the coordinator', COORDINATOR_WRITE, async (c) => {
+    const member = await c.newMember({ deactivated: true });
+    return { url: `/p/sosafe/people/${member.id}/reactivate`, form: { version: String(member.version) } };
+  }),
+  get('/p/:slug/outbox', 'the coordinator', COORDINATOR_PAGE, () => ({ url: '/p/sosafe/outbox' })),
+
+  // ——— Links sent by email: whoever holds the link ———
+  get(
+    '/invitations/:token',
+    'whoever holds the link (it names the invited address)',
+    PUBLIC,
+    async (c) => ({ url: `/invitations/${(await c.newInvitation()).token}` }),
+    [
+      {
+        what: 'a link that does not work',
+        sample: () => ({ url: '/invitations/not-a-real-invitation-token-at-all' }),
+        expect: NOT_FOUND,
+      },
+    ],
+  ),
+  {
+    method: 'POST',
+    url: '/invitations/:token',
+    rule: 'whoever holds the link, signed out (a new account) or as the invited account; not as someone else',
+    cases: [
+      {
+        sample: async (c) => ({
+          url: `/invitations/${(await c.newInvitation()).token}`,
+          form: { name: 'Permission Check Joiner', password: 'a long enough new password' },
+        }),
+        expect: outcomes('ok', 'forbidden', 'forbidden', 'forbidden', 'forbidden', 'forbidden'),
+        ownSession: true,
+      },
+      {
+        what: 'a link that does not work',
+        sample: () => ({
+          url: '/invitations/not-a-real-invitation-token-at-all',
+          form: { name: 'Nobody', password: 'a long enough new password' },
+        }),
+        expect: NOT_FOUND,
+      },
+    ],
+  },
+  get('/forgot-password', 'anyone', PUBLIC, () => ({ url: '/forgot-password' })),
+  post('/forgot-password', 'anyone (rate-limited); the same answer for any address', PUBLIC, (c) => ({
+    url: '/forgot-password',
+    form: { email: c.newEmail() },
+  })),
+  get(
+    '/reset-password/:token',
+    'whoever holds the link',
+    PUBLIC,
+    async (c) => ({ url: `/reset-password/${(await c.newPasswordReset()).token}` }),
+    [
+      {
+        what: 'a link that does not work',
+        sample: () => ({ url: '/reset-password/not-a-real-reset-token-at-all' }),
+        expect: NOT_FOUND,
+      },
+    ],
+  ),
+  {
+    method: 'POST',
+    url: '/reset-password/:token',
+    rule:
+      'whoever holds the link: the password is set, every session of that account ends, and all ' +
+      'land on the sign-in page (someone signed in as another account stays signed in)',
+    cases: [
+      {
+        sample: async (c) => ({
+          url: `/reset-password/${(await c.newPasswordReset()).token}`,
+          form: { password: 'a brand new password from the link' },
+        }),
+        expect: outcomes('signed-out', 'sign-in', 'sign-in', 'sign-in', 'sign-in', 'sign-in'),
+        ownSession: true,
+      },
+      {
+        what: 'a link that does not work',
+        sample: () => ({
+          url: '/reset-password/not-a-real-reset-token-at-all',
+          form: { password: 'a brand new password from the link' },
+        }),
+        expect: NOT_FOUND,
+      },
+    ],
+  },
+
+  // ——— Your account: anyone signed in ———
+  get('/account', 'anyone signed in', SIGNED_IN, () => ({ url: '/account' })),
+  get('/account/password', 'anyone signed in', SIGNED_IN, () => ({ url: '/account/password' })),
+  {
+    method: 'POST',
+    url: '/account/password',
+    rule: 'anyone signed in, for their own account; their other sessions end',
+    cases: [
+      {
+        sample: (c) => ({
+          url: '/account/password',
+          form: { current: c.demoPassword, password: 'a changed password for the check' },
+        }),
+        expect: SIGNED_IN_WRITE,
+        ownAccount: true,
+      },
+    ],
+  },
+  {
+    method: 'POST',
+    url: '/account/sign-out-everywhere',
+    rule: 'anyone signed in: every session of their account ends, this one too',
+    cases: [
+      {
+        sample: () => ({ url: '/account/sign-out-everywhere', form: {} }),
+        expect: outcomes('forbidden', 'signed-out', 'signed-out', 'signed-out', 'signed-out', 'signed-out'),
+        ownAccount: true,
+      },
+    ],
+  },
+
+  // ——— Single sign-on (OpenID Connect) ———
+  get(
+    '/sign-in/sso',
+    'anyone, when single sign-on is configured; without it (as in the tests) there is nothing here',
+    NOT_FOUND,
+    () => ({ url: '/sign-in/sso' }),
+  ),
+  get(
+    '/sign-in/sso/callback',
+    'the provider’s answer, in the browser that started the sign-in; nothing without single sign-on',
+    NOT_FOUND,
+    () => ({ url: '/sign-in/sso/callback?code=x&state=y' }),
+  ),
+];
+
+export function routeKey(method: string, url: string): string {
+  return `${method.toUpperCase()} ${url}`;
+}
+
+export function findRoutePermission(method: string, url: string): RoutePermission | undefined {
+  const key = routeKey(method, url);
+  return ROUTE_PERMISSIONS.find((r) => routeKey(r.method, r.url) === key);
+}

@@ -1,0 +1,397 @@
+/**
+ * The permission table, tested whole: every route the app registers has an entry in
+ * src/web/route-permissions.ts, and every entry's sample request, made as each audience (signed
+ * out, each demo role, and the coordinator of another partnership), has the declared outcome.
+ * A refused request writes nothing to the audit trail, and no form is taken without its CSRF token.
+ */
+import { and, count, desc, eq } from 'drizzle-orm';
+import type { LightMyRequestResponse } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { auditEvents, emails, memberships, users } from '../../src/db/schema.js';
+import type { Role } from '../../src/domain/permissions.js';
+import { systemActor } from '../../src/services/actor.js';
+import { createPartnership } from '../../src/services/partnerships.js';
+import { addUser } from '../../src/services/users.js';
+import { findAim, type PlanTree } from '../../src/services/plan-read.js';
+import {
+  AUDIENCES,
+  ROUTE_PERMISSIONS,
+  routeKey,
+  type Audience,
+  type Outcome,
+  type SampleContext,
+  type SampleRequest,
+} from '../../src/web/route-permissions.js';
+import { createTestApp, DEMO, Session, TEST_PASSWORD, type TestApp } from '../support/app.js';
+
+const OUTSIDER = 'outsider@elsewhere.example';
+const EMAILS: Record<Exclude<Audience, 'signedOut'>, string> = {
+  coordinator: DEMO.coordinator,
+  lead: DEMO.lead,
+  partner: DEMO.partner,
+  board: DEMO.board,
+  outsider: OUTSIDER,
+};
+
+const registered: { method: string; url: string }[] = [];
+let t: TestApp;
+const sessions = new Map<Audience, Session>();
+const tokens = new WeakMap<Session, string>();
+
+beforeAll(async () => {
+  t = await createTestApp({
+    onRoute: (route) => {
+      for (const method of [route.method].flat()) registered.push({ method, url: route.url });
+    },
+  });
+  await t.app.ready();
+  // The outsider coordinates another partnership and holds no role in the demo one.
+  await createPartnership(t.database.db, systemActor(), { slug: 'elsewhere', name: 'Elsewhere CSP' });
+  await addUser(
+    t.database.db,
+    {
+      email: OUTSIDER,
+      name: 'Olly Outsider',
+      password: TEST_PASSWORD,
+      partnership: 'elsewhere',
+      role: 'coordinator',
+    },
+    systemActor(),
+  );
+  for (const audience of AUDIENCES) sessions.set(audience, await newSession(audience));
+});
+afterAll(async () => {
+  await t?.close();
+});
+
+let ownSessions = 0;
+/**
+ * The audience's shared session, signed in once; or, for a request that needs one of its own, a
+ * new session from an address of its own, so that its sign-in does not count against the
+ * per-address sign-in limit the shared ones use.
+ */
+async function newSession(
+  audience: Audience,
+  options: { own?: boolean; ownAccount?: boolean } = {},
+): Promise<Session> {
+  const own = options.own || options.ownAccount;
+  const n = ++ownSessions;
+  const session = new Session(t.app, own ? { remoteAddress: `10.1.${n >> 8}.${n & 255}` } : {});
+  if (audience === 'signedOut') return session;
+  await session.signIn(options.ownAccount ? await newAccountLike(audience) : EMAILS[audience]);
+  return session;
+}
+
+/** A new account holding the same role as the audience's demo account (for its own account's pages). */
+const ROLE_OF: Record<Exclude<Audience, 'signedOut'>, Role> = {
+  coordinator: 'coordinator',
+  lead: 'lead_officer',
+  partner: 'partner',
+  board: 'board_member',
+  outsider: 'coordinator',
+};
+let accountCount = 0;
+async function newAccountLike(audience: Exclude<Audience, 'signedOut'>): Promise<string> {
+  const email = `${audience}-${++accountCount}@permission-check.example`;
+  await addUser(
+    t.database.db,
+    {
+      email,
+      name: `Permission Check ${audience} ${accountCount}`,
+      password: TEST_PASSWORD,
+      partnership: audience === 'outsider' ? 'elsewhere' : 'sosafe',
+      role: ROLE_OF[audience],
+      ...(audience === 'lead' ? { organisation: 'CCSU', person: 'Helen Whitehead' } : {}),
+    },
+    systemActor(),
+  );
+  return email;
+}
+
+/** A CSRF token for the session, from a page that has a form: the header's sign-out, or sign-in. */
+async function csrfToken(session: Session): Promise<string> {
+  const known = tokens.get(session);
+  if (known) return known;
+  for (const url of ['/accessibility', '/sign-in']) {
+    const page = await session.get(url);
+    const token = /name="_csrf" value="([^"]+)"/.exec(page.body)?.[1];
+    if (token) {
+      tokens.set(session, token);
+      return token;
+    }
+  }
+  throw new Error('No page gave this session a CSRF token');
+}
+
+// ——— The sample context: demo values, and throwaway rows made through the services ———
+const actor = systemActor('permission test');
+const links = { baseUrl: 'http://plan.test' };
+let emailCount = 0;
+const demoPartnershipId = async () => (await demoTree()).partnership.id;
+
+async function userIdOf(email: string): Promise<number> {
+  const [user] = await t.database.db.select({ id: users.id }).from(users).where(eq(users.email, email));
+  if (!user) throw new Error(`No account ${email}`);
+  return user.id;
+}
+
+async function membershipOf(email: string) {
+  const [row] = await t.database.db
+    .select({ id: memberships.id, version: memberships.version })
+    .from(memberships)
+    .where(
+      and(
+        eq(memberships.userId, await userIdOf(email)),
+        eq(memberships.partnershipId, await demoPartnershipId()),
+      ),
+    );
+  if (!row) throw new Error(`${email} holds no role in the demo partnership`);
+  return row;
+}
+
+/** The token of the latest link to `path` emailed to `to`. */
+async function emailedToken(to: string, path: string): Promise<string> {
+  const [email] = await t.database.db
+    .select({ body: emails.body })
+    .from(emails)
+    .where(eq(emails.toAddress, to))
+    .orderBy(desc(emails.id))
+    .limit(1);
+  const token = new RegExp(`${path}/([\\w-]+)`).exec(email?.body ?? '')?.[1];
+  if (!token) throw new Error(`No ${path} link was emailed to ${to}`);
+  return token;
+}
+const demoTree = async (): Promise<PlanTree> =>
+  (await t.services.plans.openPlan(actor, 'sosafe', '2024/25')).tree;
+let nextSectionNumber = 10;
+let scratchSection: { id: number; number: number } | undefined;
+let scratchAimCount = 0;
+let scratchAim: { id: number } | undefined;
+
+const context: SampleContext = {
+  plan: '/p/sosafe/plans/2024-25',
+  demoPassword: TEST_PASSWORD,
+  async sectionId(number) {
+    const section = (await demoTree()).sections.find((s) => s.number === number);
+    if (!section) throw new Error(`No section ${number} in the demo plan`);
+    return section.id;
+  },
+  async actionId(aimNumber, place) {
+    const action = findAim(await demoTree(), aimNumber).aim.actions[place - 1];
+    if (!action) throw new Error(`Aim ${aimNumber} has no action ${place}`);
+    return action.id;
+  },
+  async organisationId(name) {
+    const parties = (await demoTree()).sections
+      .flatMap((s) => s.aims)
+      .flatMap((a) => a.actions)
+      .flatMap((a) => [...a.leads, ...a.partners]);
+    const party = parties.find((p) => p.organisation === name);
+    if (!party) throw new Error(`No organisation ${name} in the demo plan`);
+    return party.organisationId;
+  },
+  freeSectionNumber() {
+    if (nextSectionNumber > 99) throw new Error('The permission test ran out of section numbers');
+    return nextSectionNumber++;
+  },
+  async newSection() {
+    const tree = await demoTree();
+    const number = context.freeSectionNumber();
+    const row = await t.services.edit.createSection(actor, tree.plan.id, {
+      number,
+      title: `Permission check section ${number}`,
+    });
+    return { id: row.id, number: row.number, version: row.version };
+  },
+  async newAim() {
+    scratchSection ??= await context.newSection();
+    scratchAimCount += 1;
+    const number = `${scratchSection.number}.${scratchAimCount}`;
+    const row = await t.services.edit.createAim(actor, scratchSection.id, {
+      number,
+      title: `Permission check aim ${number}`,
+    });
+    return { id: row.id, number: row.number, version: row.version };
+  },
+  async newAction(leads = '') {
+    scratchAim ??= await context.newAim();
+    const row = await t.services.edit.createAction(actor, scratchAim.id, {
+      description: 'Permission check action',
+      leads,
+    });
+    return { id: row.id, version: row.version };
+  },
+  async newComment(aimNumber, author) {
+    const partnershipId = await demoPartnershipId();
+    const member = await t.services.users.getMember(await userIdOf(EMAILS[author]), partnershipId);
+    const aim = findAim(await demoTree(), aimNumber).aim;
+    const { id } = await t.services.comments.add(t.services.memberActor(member!), aim.id, {
+      text: `Permission check comment by the ${author}`,
+    });
+    const comment = await t.services.comments.get(actor, id);
+    return { id, version: comment.version };
+  },
+  async membershipId(account) {
+    return (await membershipOf(EMAILS[account])).id;
+  },
+  async newMember(options = {}) {
+    const email = context.newEmail();
+    await addUser(
+      t.database.db,
+      {
+        email,
+        name: 'Permission Check Member',
+        password: TEST_PASSWORD,
+        partnership: 'sosafe',
+        role: 'partner',
+      },
+      actor,
+    );
+    const member = await membershipOf(email);
+    if (!options.deactivated) return member;
+    await t.services.accounts.deactivateMember(actor, await demoPartnershipId(), member.id, {
+      version: member.version,
+    });
+    return membershipOf(email);
+  },
+  async newInvitation() {
+    const email = context.newEmail();
+    const { invitationId } = await t.services.accounts.inviteMember(
+      actor,
+      await demoPartnershipId(),
+      { email, name: 'Permission Check Invitee', role: 'partner' },
+      links,
+    );
+    return { id: invitationId, token: await emailedToken(email, '/invitations') };
+  },
+  async newPasswordReset() {
+    const email = context.newEmail();
+    await addUser(
+      t.database.db,
+      {
+        email,
+        name: 'Permission Check Reset',
+        password: TEST_PASSWORD,
+        partnership: 'sosafe',
+        role: 'partner',
+      },
+      actor,
+    );
+    await t.services.accounts.requestPasswordReset({ email }, links);
+    return { token: await emailedToken(email, '/reset-password') };
+  },
+  newEmail() {
+    return `someone-${++emailCount}@permission-check.example`;
+  },
+};
+
+// ——— Asking, and reading the answer ———
+function outcomeOf(response: LightMyRequestResponse): Outcome | `status ${number}` {
+  const status = response.statusCode;
+  if (status >= 300 && status < 400) {
+    return /^\/sign-in(\?|$)/.test(String(response.headers.location ?? '')) ? 'sign-in' : 'ok';
+  }
+  if (status >= 200 && status < 300) return 'ok';
+  if (status === 403) return 'forbidden';
+  if (status === 404) return 'not-found';
+  return `status ${status}`;
+}
+
+async function ask(session: Session, method: string, sample: SampleRequest) {
+  if (method === 'GET') return session.get(sample.url);
+  if (method !== 'POST') throw new Error(`The test cannot make a ${method} request yet`);
+  return session.postRaw(sample.url, { _csrf: await csrfToken(session), ...sample.form });
+}
+
+async function auditCount(): Promise<number> {
+  const [row] = await t.database.db.select({ n: count() }).from(auditEvents);
+  return Number(row?.n ?? 0);
+}
+
+describe('the permission table', () => {
+  it('has an entry for every route the app registers, and no entry without a route', () => {
+    const keys = new Set(registered.map((r) => routeKey(r.method, r.url)));
+    // Fastify answers HEAD as the GET of the same URL.
+    const routes = [...keys].filter((k) => !(k.startsWith('HEAD ') && keys.has(`GET ${k.slice(5)}`)));
+    const declared = ROUTE_PERMISSIONS.map((r) => routeKey(r.method, r.url));
+    expect(
+      routes.filter((k) => !declared.includes(k)),
+      'routes with no entry in the table',
+    ).toEqual([]);
+    expect(
+      declared.filter((k) => !routes.includes(k)),
+      'entries with no such route',
+    ).toEqual([]);
+    expect(
+      declared.filter((k, i) => declared.indexOf(k) !== i),
+      'entries listed twice',
+    ).toEqual([]);
+    expect(routes.length).toBeGreaterThanOrEqual(45);
+  });
+
+  it('declares an outcome for every audience in every case', () => {
+    for (const route of ROUTE_PERMISSIONS) {
+      expect(route.cases.length, routeKey(route.method, route.url)).toBeGreaterThan(0);
+      for (const c of route.cases) expect(Object.keys(c.expect).sort()).toEqual([...AUDIENCES].sort());
+    }
+  });
+});
+
+describe('every state-changing route refuses a request without its CSRF token', () => {
+  for (const route of ROUTE_PERMISSIONS.filter((r) => r.method !== 'GET')) {
+    const routeCase = route.cases[0]!;
+    // As the first signed-in audience the route serves, or signed out if it serves none of them.
+    const audience: Audience =
+      AUDIENCES.find((a) => a !== 'signedOut' && !['forbidden', 'not-found'].includes(routeCase.expect[a])) ??
+      'signedOut';
+    it(`${route.method} ${route.url}`, async () => {
+      const session =
+        routeCase.ownSession || routeCase.ownAccount
+          ? await newSession(audience, { own: true, ownAccount: routeCase.ownAccount })
+          : sessions.get(audience)!;
+      const sample = await routeCase.sample(context);
+      const before = await auditCount();
+      for (const token of [undefined, 'not-a-token']) {
+        const response = await session.postRaw(sample.url, {
+          ...(token === undefined ? {} : { _csrf: token }),
+          ...sample.form,
+        });
+        expect(response.statusCode, `${sample.url} with ${token ?? 'no token'}`).toBe(403);
+      }
+      expect(await auditCount(), 'a refused request wrote to the audit trail').toBe(before);
+    });
+  }
+});
+
+for (const route of ROUTE_PERMISSIONS) {
+  describe(`${route.method} ${route.url}`, () => {
+    for (const routeCase of route.cases) {
+      for (const audience of AUDIENCES) {
+        const expected = routeCase.expect[audience];
+        const name = `${routeCase.what ? `${routeCase.what}: ` : ''}${audience} → ${expected}`;
+        it(name, async () => {
+          const session =
+            routeCase.ownSession || routeCase.ownAccount
+              ? await newSession(audience, { own: true, ownAccount: routeCase.ownAccount })
+              : sessions.get(audience)!;
+          const sample = await routeCase.sample(context);
+          const before = await auditCount();
+          const response = await ask(session, route.method, sample);
+          const where = `${route.method} ${sample.url} as ${audience} answered ${response.statusCode} ${String(
+            response.headers.location ?? '',
+          )}`;
+          let outcome = outcomeOf(response);
+          if (outcome === 'sign-in' && expected === 'signed-out') {
+            // Sent to sign in; is the session really no longer signed in?
+            const after = await session.get('/');
+            if (outcomeOf(after) === 'sign-in') outcome = 'signed-out';
+          }
+          expect(outcome, where).toBe(expected);
+          if (expected === 'forbidden' || expected === 'not-found') {
+            expect(await auditCount(), `${where}: a refused request wrote to the audit trail`).toBe(before);
+          }
+        });
+      }
+    }
+  });
+}
