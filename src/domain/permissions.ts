@@ -79,3 +79,12 @@ export function canArchiveComment(
 export function canReadAuditTrail(member: Member | undefined, partnershipId: number): boolean {
   return isMember(member, partnershipId) && member.role === 'coordinator';
 }
+
+/**
+ * The details of an action (what will be done, partners, resources, expected outcomes): the
+ * coordinator, or a lead officer who (or whose organisation) leads it — the same people who record
+ * its progress. Who leads an action stays the coordinator's to change.
+ */
+export function canEditActionDetails(member: Member | undefined, action: ActionLeadership): boolean {
+  return canUpdateProgress(member, action);
+}

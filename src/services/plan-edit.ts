@@ -10,10 +10,11 @@ import type { Db, Tx } from '../db/client.js';
 import * as t from '../db/schema.js';
 import { isAimNumber, nextAimNumber, sectionOfAimNumber } from '../domain/numbering.js';
 import { parseLines, parseParties, type PartyText } from '../domain/parties.js';
-import { canEditPlanStructure } from '../domain/permissions.js';
+import { canEditActionDetails, canEditPlanStructure } from '../domain/permissions.js';
 import type { Actor } from './actor.js';
 import { recordAudit } from './audit.js';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from './errors.js';
+import { actionLeadership } from './progress.js';
 
 function check<T>(schema: z.ZodType<T>, input: unknown): T {
   const parsed = schema.safeParse(input);
@@ -454,14 +455,20 @@ export async function updateAction(db: Db, actor: Actor, actionId: number, input
   const values = actionValues(form);
   return db.transaction(async (tx) => {
     const row = await lockRow<typeof t.actions.$inferSelect>(tx, t.actions, actionId, 'The action');
-    requireCoordinator(actor, row.partnershipId);
+    const coordinator = actor.system || canEditPlanStructure(actor.member, row.partnershipId);
+    if (!coordinator && !canEditActionDetails(actor.member, await actionLeadership(tx, actionId))) {
+      throw new ForbiddenError('Only the coordinator and the action’s lead officers can change it');
+    }
     assertVersion(row, form.version);
+    const parties = await currentParties(tx, actionId);
     const before = {
       description: row.description,
       resources: row.resources,
       expectedOutcomes: row.expectedOutcomes,
-      ...(await currentParties(tx, actionId)),
+      ...parties,
     };
+    // A lead officer may change the action's details, not who leads it.
+    if (!coordinator) values.leads = parties.leads;
     const [updated] = await tx
       .update(t.actions)
       .set({

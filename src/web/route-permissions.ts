@@ -332,16 +332,44 @@ export const ROUTE_PERMISSIONS: readonly RoutePermission[] = [
     url: `${c.plan}/aims/${(await c.newAim()).number}/actions/new`,
     form: { description: 'Permission check: new action', leads: 'SBC' },
   })),
-  get(`${PLAN}/actions/:id/edit`, 'the coordinator', COORDINATOR_PAGE, async (c) => ({
-    url: `${c.plan}/actions/${await c.actionId('3.1', 1)}/edit`,
-  })),
-  post(`${PLAN}/actions/:id/edit`, 'the coordinator', COORDINATOR_WRITE, async (c) => {
-    const action = await c.newAction();
-    return {
-      url: `${c.plan}/actions/${action.id}/edit`,
-      form: { description: 'Permission check: changed action', version: String(action.version) },
-    };
-  }),
+  get(
+    `${PLAN}/actions/:id/edit`,
+    'the coordinator, and lead officers of the action (its details, not its leads)',
+    PROGRESS_PAGE_OWN,
+    async (c) => ({ url: `${c.plan}/actions/${await c.actionId('3.1', 1)}/edit` }),
+    [
+      {
+        what: 'an action the lead officer does not lead',
+        sample: async (c) => ({ url: `${c.plan}/actions/${await c.actionId('3.1', 3)}/edit` }),
+        expect: PROGRESS_PAGE_OTHER,
+      },
+    ],
+  ),
+  post(
+    `${PLAN}/actions/:id/edit`,
+    'the coordinator, and lead officers of the action (its details, not its leads)',
+    PROGRESS_WRITE_OWN,
+    async (c) => {
+      const action = await c.newAction('CCSU: Helen Whitehead');
+      return {
+        url: `${c.plan}/actions/${action.id}/edit`,
+        form: { description: 'Permission check: changed action', version: String(action.version) },
+      };
+    },
+    [
+      {
+        what: 'an action the lead officer does not lead',
+        sample: async (c) => {
+          const action = await c.newAction('Police: NPT Inspector');
+          return {
+            url: `${c.plan}/actions/${action.id}/edit`,
+            form: { description: 'Permission check: changed action', version: String(action.version) },
+          };
+        },
+        expect: PROGRESS_WRITE_OTHER,
+      },
+    ],
+  ),
   get(`${PLAN}/sections/:id/archive`, 'the coordinator', COORDINATOR_PAGE, async (c) => ({
     url: `${c.plan}/sections/${await c.sectionId(1)}/archive`,
   })),

@@ -185,6 +185,35 @@ describe('the coordinator changes the plan’s structure', () => {
   });
 });
 
+describe('a lead officer changes the details of an action she leads', () => {
+  it('changes what will be done and its partners, but not who leads it', async () => {
+    const action = findAim(await tree(), '3.1').aim.actions[1]!; // led by CCSU (Helen Whitehead), SBC
+    await updateAction(database.db, lead, action.id, {
+      description: 'Advertise the 5 types of Hate Crime, in five languages',
+      leads: 'Police',
+      partners: 'CCSU\nStevenage FC',
+      resources: 'Social Media',
+      expectedOutcomes: 'More reports from victims',
+      version: action.version,
+    });
+    const after = findAim(await tree(), '3.1').aim.actions[1]!;
+    expect(after.description).toBe('Advertise the 5 types of Hate Crime, in five languages');
+    expect(after.partners.map((p) => p.organisation)).toEqual(['CCSU', 'Stevenage FC']);
+    expect(after.leads.map((p) => [p.organisation, p.officers])).toEqual([
+      ['CCSU', ['Helen Whitehead']],
+      ['SBC', []],
+    ]);
+  });
+
+  it('is refused on an action she does not lead, and partners are refused everywhere', async () => {
+    const notHers = findAim(await tree(), '3.1').aim.actions[2]!;
+    const form = { description: 'x', version: notHers.version };
+    await expect(updateAction(database.db, lead, notHers.id, form)).rejects.toBeInstanceOf(ForbiddenError);
+    await expect(updateAction(database.db, partner, notHers.id, form)).rejects.toBeInstanceOf(ForbiddenError);
+    expect(findAim(await tree(), '3.1').aim.actions[2]!.description).toBe(notHers.description);
+  });
+});
+
 describe('progress updates', () => {
   it('a lead officer records progress on what she leads, and not elsewhere', async () => {
     const t = await tree();

@@ -86,6 +86,19 @@ export function registerEditRoutes(app: FastifyInstance, services: Services): vo
     return page;
   };
 
+  /** An action's details: the coordinator, or the action's lead officers (who may not change its leads). */
+  const actionDetailsPage = async (
+    request: Parameters<typeof loadPlanPage>[1],
+    params: PlanParams & { id: string },
+  ) => {
+    const page = await loadPlanPage(services, request, params);
+    const found = findAction(page.tree, Number(params.id));
+    if (!page.canEdit && !(await services.progress.mayUpdate(page.actor, found.action.id))) {
+      throw new ForbiddenError('Only the coordinator and the action’s lead officers can change it.');
+    }
+    return { page, ...found };
+  };
+
   // ——— Sections ———
   app.get<{ Params: PlanParams }>('/p/:slug/plans/:year/sections/new', async (request, reply) => {
     const page = await editorPage(request, request.params);
@@ -245,14 +258,14 @@ export function registerEditRoutes(app: FastifyInstance, services: Services): vo
   app.get<{ Params: PlanParams & { id: string } }>(
     '/p/:slug/plans/:year/actions/:id/edit',
     async (request, reply) => {
-      const page = await editorPage(request, request.params);
-      const { section, aim, action } = findAction(page.tree, Number(request.params.id));
+      const { page, section, aim, action } = await actionDetailsPage(request, request.params);
       return reply.page('edit/action.njk', {
         ...page.common,
         title: `Change an action of aim ${aim.number}`,
         section,
         aim,
         action,
+        canChangeLeads: page.canEdit,
         values: actionValues(action),
       });
     },
@@ -261,13 +274,19 @@ export function registerEditRoutes(app: FastifyInstance, services: Services): vo
   app.post<{ Params: PlanParams & { id: string } }>(
     '/p/:slug/plans/:year/actions/:id/edit',
     async (request, reply) => {
-      const page = await editorPage(request, request.params);
-      const { section, aim, action } = findAction(page.tree, Number(request.params.id));
+      const { page, section, aim, action } = await actionDetailsPage(request, request.params);
       const values = formBody(request.body);
       return submit(
         reply,
         'edit/action.njk',
-        { ...page.common, title: `Change an action of aim ${aim.number}`, section, aim, action },
+        {
+          ...page.common,
+          title: `Change an action of aim ${aim.number}`,
+          section,
+          aim,
+          action,
+          canChangeLeads: page.canEdit,
+        },
         values,
         () => services.edit.updateAction(page.actor, action.id, values),
         { flash: `The action of aim ${aim.number} has been changed`, to: `${page.base}/aims/${aim.number}` },
