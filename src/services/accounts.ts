@@ -16,7 +16,7 @@ import * as t from '../db/schema.js';
 import { isMember, ROLE_LABELS, ROLES, type Member, type Role } from '../domain/permissions.js';
 import type { Actor } from './actor.js';
 import { recordAudit, type AuditInput } from './audit.js';
-import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from './errors.js';
+import { ConflictError, ForbiddenError, NotFoundError, ValidationError, validate } from './errors.js';
 import { listEmails, type Delivery, type Mailer } from './mail.js';
 import {
   clearSignInFailures,
@@ -61,16 +61,6 @@ function newToken(): { token: string; tokenHash: string } {
 
 function link(links: Links, path: string): string {
   return `${links.baseUrl.replace(/\/+$/, '')}${path}`;
-}
-
-function check<T>(schema: z.ZodType<T>, input: unknown): T {
-  const parsed = schema.safeParse(input);
-  if (!parsed.success) {
-    throw new ValidationError(
-      parsed.error.issues.map((i) => ({ field: String(i.path[0] ?? 'form'), message: i.message })),
-    );
-  }
-  return parsed.data;
 }
 
 function londonTime(date: Date): string {
@@ -324,7 +314,7 @@ export async function inviteMember(
   links: Links,
 ): Promise<{ invitationId: number; email: string; delivery: Delivery }> {
   requireCoordinator(actor, partnershipId);
-  const invite = check(inviteSchema, input);
+  const invite = validate(inviteSchema, input);
   const { token, tokenHash } = newToken();
   const expiresAt = new Date(Date.now() + INVITATION_DAYS * 24 * 60 * 60 * 1000);
   const { invitationId, emailId } = await deps.db.transaction(async (tx) => {
@@ -554,7 +544,7 @@ export async function acceptInvitation(
         'This invitation is for a different account. Sign out, then open the link again.',
       );
     }
-    const account = check(newAccountSchema, { name: input.name, password: input.password });
+    const account = validate(newAccountSchema, { name: input.name, password: input.password });
     newAccount = { name: account.name, passwordHash: await hashPassword(account.password) };
   }
 
@@ -716,7 +706,7 @@ export async function changeRole(
   input: RoleInput,
 ): Promise<{ name: string; role: Role }> {
   requireCoordinator(actor, partnershipId);
-  const change = check(roleFormSchema, input);
+  const change = validate(roleFormSchema, input);
   return deps.db.transaction(async (tx) => {
     const membership = await lockMembership(tx, partnershipId, membershipId, change.version);
     const { organisation, person } = await checkOrganisationAndPerson(
@@ -771,7 +761,7 @@ export async function deactivateMember(
   input: { version?: unknown },
 ): Promise<{ name: string; userId: number; sessionsEnded: boolean }> {
   requireCoordinator(actor, partnershipId);
-  const { version: expected } = check(versionSchema, input);
+  const { version: expected } = validate(versionSchema, input);
   return deps.db.transaction(async (tx) => {
     const membership = await lockMembership(tx, partnershipId, membershipId, expected);
     if (membership.deactivatedAt) {
@@ -816,7 +806,7 @@ export async function reactivateMember(
   input: { version?: unknown },
 ): Promise<{ name: string }> {
   requireCoordinator(actor, partnershipId);
-  const { version: expected } = check(versionSchema, input);
+  const { version: expected } = validate(versionSchema, input);
   return deps.db.transaction(async (tx) => {
     const membership = await lockMembership(tx, partnershipId, membershipId, expected);
     if (!membership.deactivatedAt) return { name: membership.user.name };
@@ -851,7 +841,7 @@ export async function requestPasswordReset(
   input: { email?: unknown },
   links: Links,
 ): Promise<void> {
-  const { email } = check(forgotPasswordSchema, input);
+  const { email } = validate(forgotPasswordSchema, input);
   const { token, tokenHash } = newToken();
   const expiresAt = new Date(Date.now() + RESET_MINUTES * 60 * 1000);
   const emailIds = await deps.db.transaction(async (tx) => {
@@ -935,7 +925,7 @@ export async function resetPassword(
   token: string,
   input: { password?: unknown },
 ): Promise<{ email: string }> {
-  const { password } = check(resetSchema, input);
+  const { password } = validate(resetSchema, input);
   await findReset(deps.db, token);
   const passwordHash = await hashPassword(password);
   const email = await deps.db.transaction(async (tx) => {
@@ -975,7 +965,7 @@ export async function changePassword(
   input: { current?: unknown; password?: unknown },
   currentSessionId: string,
 ): Promise<void> {
-  const change = check(changePasswordSchema, input);
+  const change = validate(changePasswordSchema, input);
   const [user] = await deps.db
     .select()
     .from(t.users)

@@ -10,7 +10,7 @@ import * as t from '../db/schema.js';
 import { canArchiveComment, canComment, canReadComments } from '../domain/permissions.js';
 import type { Actor } from './actor.js';
 import { recordAudit } from './audit.js';
-import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from './errors.js';
+import { ConflictError, ForbiddenError, NotFoundError, validate } from './errors.js';
 
 export const COMMENT_MAX_LENGTH = 5000;
 
@@ -137,13 +137,7 @@ export async function addComment(
   if (actor.userId === null || !canComment(actor.member, aim.partnershipId)) {
     throw new ForbiddenError(NOT_FOR_YOU);
   }
-  const parsed = commentFormSchema.safeParse(input);
-  if (!parsed.success) {
-    throw new ValidationError(
-      parsed.error.issues.map((i) => ({ field: String(i.path[0] ?? 'text'), message: i.message })),
-    );
-  }
-  const { text } = parsed.data;
+  const { text } = validate(commentFormSchema, input, 'text');
   const authorUserId = actor.userId;
   return db.transaction(async (tx) => {
     const live = await aimOf(tx, aimId);

@@ -1,3 +1,5 @@
+import type { z } from 'zod';
+
 /** Errors a service raises for the web and CLI layers to turn into the right answer. */
 export class NotFoundError extends Error {
   constructor(what: string) {
@@ -26,4 +28,18 @@ export class ValidationError extends Error {
   constructor(readonly problems: { field: string; message: string }[]) {
     super(problems.map((p) => `${p.field}: ${p.message}`).join('; '));
   }
+}
+
+/**
+ * Checks input against a zod schema; on failure throws a ValidationError naming each field (the
+ * first path segment, or `wholeForm` for a problem with the input as a whole).
+ */
+export function validate<T>(schema: z.ZodType<T>, input: unknown, wholeForm = 'form'): T {
+  const parsed = schema.safeParse(input);
+  if (!parsed.success) {
+    throw new ValidationError(
+      parsed.error.issues.map((i) => ({ field: String(i.path[0] ?? wholeForm), message: i.message })),
+    );
+  }
+  return parsed.data;
 }

@@ -16,6 +16,7 @@ import type { Actor } from './actor.js';
 import { recordAudit } from './audit.js';
 import { ForbiddenError, NotFoundError, ValidationError } from './errors.js';
 import { assertMayRead } from './plan-view.js';
+import { escapeHtml } from '../domain/text.js';
 
 // ——— What an event was, in words ———
 
@@ -72,15 +73,6 @@ export function kindWords(kind: string, after?: unknown): string {
 }
 
 // ——— Word-level differences ———
-
-function escapeHtml(text: string): string {
-  return text
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/'/g, '&#39;');
-}
 
 /**
  * Before → after as HTML, word by word: removed words in <del>, added in <ins>, each announced

@@ -5,7 +5,7 @@ import type { Db } from '../db/client.js';
 import * as t from '../db/schema.js';
 import type { Actor } from './actor.js';
 import { recordAudit } from './audit.js';
-import { ForbiddenError, ValidationError } from './errors.js';
+import { ForbiddenError, ValidationError, validate } from './errors.js';
 
 export const newPartnershipSchema = z.object({
   slug: z
@@ -21,13 +21,7 @@ export const newPartnershipSchema = z.object({
 
 export async function createPartnership(db: Db, actor: Actor, input: z.input<typeof newPartnershipSchema>) {
   if (!actor.system) throw new ForbiddenError('Only the operator can create a partnership');
-  const parsed = newPartnershipSchema.safeParse(input);
-  if (!parsed.success) {
-    throw new ValidationError(
-      parsed.error.issues.map((i) => ({ field: String(i.path[0] ?? 'partnership'), message: i.message })),
-    );
-  }
-  const form = parsed.data;
+  const form = validate(newPartnershipSchema, input, 'partnership');
   return db.transaction(async (tx) => {
     const [clash] = await tx
       .select({ id: t.partnerships.id })

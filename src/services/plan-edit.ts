@@ -13,18 +13,8 @@ import { parseLines, parseParties, type PartyText } from '../domain/parties.js';
 import { canEditActionDetails, canEditPlanStructure } from '../domain/permissions.js';
 import type { Actor } from './actor.js';
 import { recordAudit } from './audit.js';
-import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from './errors.js';
+import { ConflictError, ForbiddenError, NotFoundError, ValidationError, validate } from './errors.js';
 import { actionLeadership } from './progress.js';
-
-function check<T>(schema: z.ZodType<T>, input: unknown): T {
-  const parsed = schema.safeParse(input);
-  if (!parsed.success) {
-    throw new ValidationError(
-      parsed.error.issues.map((i) => ({ field: String(i.path[0] ?? 'form'), message: i.message })),
-    );
-  }
-  return parsed.data;
-}
 
 function requireCoordinator(actor: Actor, partnershipId: number): void {
   if (actor.system) return;
@@ -99,7 +89,7 @@ function londonToday(now: Date): string {
 // ——— Sections ———
 
 export async function createSection(db: Db, actor: Actor, planId: number, input: unknown) {
-  const form = check(sectionFormSchema, input);
+  const form = validate(sectionFormSchema, input);
   return db.transaction(async (tx) => {
     const plan = await planOf(tx, planId);
     requireCoordinator(actor, plan.partnershipId);
@@ -143,7 +133,7 @@ async function assertSectionNumberFree(tx: Tx, planId: number, number: number, e
 }
 
 export async function updateSection(db: Db, actor: Actor, sectionId: number, input: unknown) {
-  const form = check(sectionFormSchema.extend({ version }), input);
+  const form = validate(sectionFormSchema.extend({ version }), input);
   return db.transaction(async (tx) => {
     const row = await lockRow<typeof t.sections.$inferSelect>(tx, t.sections, sectionId, 'The section');
     requireCoordinator(actor, row.partnershipId);
@@ -211,7 +201,7 @@ export async function suggestAimNumber(db: Db, sectionId: number): Promise<strin
 }
 
 export async function createAim(db: Db, actor: Actor, sectionId: number, input: unknown, now = new Date()) {
-  const form = check(aimFormSchema, input);
+  const form = validate(aimFormSchema, input);
   return db.transaction(async (tx) => {
     const section = await lockRow<typeof t.sections.$inferSelect>(tx, t.sections, sectionId, 'The section');
     requireCoordinator(actor, section.partnershipId);
@@ -260,7 +250,7 @@ export async function createAim(db: Db, actor: Actor, sectionId: number, input: 
 }
 
 export async function updateAim(db: Db, actor: Actor, aimId: number, input: unknown) {
-  const form = check(aimFormSchema.extend({ version }), input);
+  const form = validate(aimFormSchema.extend({ version }), input);
   return db.transaction(async (tx) => {
     const row = await lockRow<typeof t.aims.$inferSelect>(tx, t.aims, aimId, 'The aim');
     requireCoordinator(actor, row.partnershipId);
@@ -401,7 +391,7 @@ function actionValues(form: z.infer<typeof actionFormSchema>) {
 }
 
 export async function createAction(db: Db, actor: Actor, aimId: number, input: unknown) {
-  const values = actionValues(check(actionFormSchema, input));
+  const values = actionValues(validate(actionFormSchema, input));
   return db.transaction(async (tx) => {
     const aim = await lockRow<typeof t.aims.$inferSelect>(tx, t.aims, aimId, 'The aim');
     requireCoordinator(actor, aim.partnershipId);
@@ -451,7 +441,7 @@ async function currentParties(tx: Tx, actionId: number) {
 }
 
 export async function updateAction(db: Db, actor: Actor, actionId: number, input: unknown) {
-  const form = check(actionFormSchema.extend({ version }), input);
+  const form = validate(actionFormSchema.extend({ version }), input);
   const values = actionValues(form);
   return db.transaction(async (tx) => {
     const row = await lockRow<typeof t.actions.$inferSelect>(tx, t.actions, actionId, 'The action');

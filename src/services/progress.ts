@@ -12,7 +12,7 @@ import { quarterLabel, type Quarter } from '../domain/quarters.js';
 import { STATUSES } from '../domain/status.js';
 import type { Actor } from './actor.js';
 import { recordAudit } from './audit.js';
-import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from './errors.js';
+import { ConflictError, ForbiddenError, NotFoundError, validate } from './errors.js';
 
 export const progressFormSchema = z.object({
   quarter: z.coerce
@@ -80,13 +80,7 @@ export async function saveProgress(
   actionId: number,
   input: unknown,
 ): Promise<SavedProgress> {
-  const parsed = progressFormSchema.safeParse(input);
-  if (!parsed.success) {
-    throw new ValidationError(
-      parsed.error.issues.map((i) => ({ field: String(i.path[0] ?? 'form'), message: i.message })),
-    );
-  }
-  const form = parsed.data;
+  const form = validate(progressFormSchema, input);
   const quarter = form.quarter as Quarter;
   return db.transaction(async (tx) => {
     const leadership = await actionLeadership(tx, actionId);

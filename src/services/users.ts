@@ -10,7 +10,7 @@ import * as t from '../db/schema.js';
 import { ROLES, type Member, type Role } from '../domain/permissions.js';
 import type { Actor } from './actor.js';
 import { recordAudit } from './audit.js';
-import { ForbiddenError, NotFoundError, ValidationError } from './errors.js';
+import { ForbiddenError, NotFoundError, ValidationError, validate } from './errors.js';
 
 export const MIN_PASSWORD_LENGTH = 12;
 
@@ -39,13 +39,7 @@ export type NewUser = z.input<typeof newUserSchema>;
  * Allowed to the operator and to the partnership's coordinator.
  */
 export async function addUser(db: Db, input: NewUser, actor: Actor): Promise<{ userId: number }> {
-  const parsed = newUserSchema.safeParse(input);
-  if (!parsed.success) {
-    throw new ValidationError(
-      parsed.error.issues.map((i) => ({ field: String(i.path[0] ?? 'user'), message: i.message })),
-    );
-  }
-  const user = parsed.data;
+  const user = validate(newUserSchema, input, 'user');
   const passwordHash = await hashPassword(user.password);
   return db.transaction(async (tx) => {
     const [partnership] = await tx

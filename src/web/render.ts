@@ -6,6 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import nunjucks from 'nunjucks';
 import { addedLabel } from '../domain/numbering.js';
+import { escapeHtml } from '../domain/text.js';
 import { quarterLabel, quarterMonths, isQuarter } from '../domain/quarters.js';
 import { STATUS_LABELS, STATUS_TAG_CLASSES, isStatus } from '../domain/status.js';
 
@@ -14,15 +15,6 @@ export const govukDir = path.join(
   path.dirname(fileURLToPath(import.meta.resolve('govuk-frontend/package.json'))),
   'dist',
 );
-
-export function escapeHtml(text: string): string {
-  return text
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/'/g, '&#39;');
-}
 
 function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

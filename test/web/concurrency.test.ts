@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auditEvents, progressUpdates } from '../../src/db/schema.js';
 import { systemActor } from '../../src/services/actor.js';
 import { findAim } from '../../src/services/plan-read.js';
-import { escapeHtml } from '../../src/web/render.js';
+import { escapeHtml } from '../../src/domain/text.js';
 import { createTestApp, DEMO, Session, type TestApp } from '../support/app.js';
 
 const base = '/p/sosafe/plans/2024-25';
