@@ -347,6 +347,20 @@ export function findAim(tree: PlanTree, number: string): { section: SectionNode;
   throw new NotFoundError(`Aim ${number}`);
 }
 
+/** An action of the plan by id, with where it stands: its section, aim and 1-based place in the aim. */
+export function findAction(
+  tree: PlanTree,
+  id: number,
+): { section: SectionNode; aim: AimNode; action: ActionNode; index: number } {
+  for (const section of tree.sections) {
+    for (const aim of section.aims) {
+      const index = aim.actions.findIndex((a) => a.id === id);
+      if (index >= 0) return { section, aim, action: aim.actions[index]!, index: index + 1 };
+    }
+  }
+  throw new NotFoundError('The action');
+}
+
 /** The most recent dated progress across an aim's actions (or an action's), and the latest status given. */
 export function latestProgress(actions: readonly ActionNode[]): {
   latest: (ProgressNode & { actionPosition: number }) | undefined;

@@ -6,7 +6,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { formatParties } from '../../domain/parties.js';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../../services/errors.js';
 import type { Services } from '../../services/index.js';
-import { findAim, type ActionNode, type PlanTree } from '../../services/plan-read.js';
+import { findAction, findAim, type ActionNode, type PlanTree } from '../../services/plan-read.js';
 import { formBody, formErrors } from '../forms.js';
 import { loadPlanPage } from './plan.js';
 
@@ -22,16 +22,6 @@ function findSection(tree: PlanTree, id: number) {
   const section = tree.sections.find((s) => s.id === id);
   if (!section) throw new NotFoundError('The section');
   return section;
-}
-
-function findAction(tree: PlanTree, id: number) {
-  for (const section of tree.sections) {
-    for (const aim of section.aims) {
-      const action = aim.actions.find((a) => a.id === id);
-      if (action) return { section, aim, action };
-    }
-  }
-  throw new NotFoundError('The action');
 }
 
 function actionValues(action: ActionNode) {

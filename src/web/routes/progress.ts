@@ -2,23 +2,13 @@
 import type { FastifyInstance } from 'fastify';
 import { parseQuarter, quarterOfDate, QUARTERS, type Quarter } from '../../domain/quarters.js';
 import { STATUSES, STATUS_LABELS } from '../../domain/status.js';
-import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../../services/errors.js';
+import { ConflictError, ForbiddenError, ValidationError } from '../../services/errors.js';
 import type { Services } from '../../services/index.js';
-import type { PlanTree } from '../../services/plan-read.js';
+import { findAction, type PlanTree } from '../../services/plan-read.js';
 import { formBody, formErrors } from '../forms.js';
 import { loadPlanPage } from './plan.js';
 
 type Params = { slug: string; year: string; id: string };
-
-function findAction(tree: PlanTree, id: number) {
-  for (const section of tree.sections) {
-    for (const aim of section.aims) {
-      const index = aim.actions.findIndex((a) => a.id === id);
-      if (index >= 0) return { section, aim, action: aim.actions[index]!, index: index + 1 };
-    }
-  }
-  throw new NotFoundError('The action');
-}
 
 /** The quarter a new update is most likely for: today's quarter of the plan year, clamped to it. */
 function defaultQuarter(tree: PlanTree, now = new Date()): Quarter {
