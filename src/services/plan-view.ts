@@ -11,6 +11,7 @@ import {
   getPartnershipBySlug,
   listPlanYears,
   loadPlanTree,
+  type PartnershipRow,
   type PlanTree,
 } from './plan-read.js';
 import { listGlossary, listPrinciples } from './partnership-read.js';
@@ -31,14 +32,19 @@ export function assertMayRead(actor: Actor, partnershipId: number): void {
   }
 }
 
+/** A partnership by its slug, or the row the caller already read (pages have it from their context). */
+async function resolvePartnership(db: Db, partnership: string | PartnershipRow): Promise<PartnershipRow> {
+  return typeof partnership === 'string' ? getPartnershipBySlug(db, partnership) : partnership;
+}
+
 export async function openPlan(
   db: Db,
   actor: Actor,
-  slug: string,
+  which: string | PartnershipRow,
   year: string | undefined,
   options: { includeArchived?: boolean } = {},
 ): Promise<OpenedPlan> {
-  const partnership = await getPartnershipBySlug(db, slug);
+  const partnership = await resolvePartnership(db, which);
   assertMayRead(actor, partnership.id);
   const planYear = year ?? (await currentPlanYear(db, partnership.id));
   if (!planYear) throw new NotFoundError('A plan for this partnership');
@@ -52,8 +58,12 @@ export async function openPlan(
 }
 
 /** The plan year a reader lands on: the latest one; undefined for a partnership with no plan yet. */
-export async function latestPlanYear(db: Db, actor: Actor, slug: string): Promise<string | undefined> {
-  const partnership = await getPartnershipBySlug(db, slug);
+export async function latestPlanYear(
+  db: Db,
+  actor: Actor,
+  which: string | PartnershipRow,
+): Promise<string | undefined> {
+  const partnership = await resolvePartnership(db, which);
   assertMayRead(actor, partnership.id);
   return currentPlanYear(db, partnership.id);
 }

@@ -49,7 +49,9 @@ export function registerAccountRoutes(app: FastifyInstance, services: Services, 
   /** A coordinator's page: the partnership, the member, and the plan's address for the navigation. */
   const peoplePage = async (request: FastifyRequest, slug: string) => {
     const context = await partnershipContext(services, request, slug);
-    const year = context.member ? await services.plans.currentPlanYear(context.actor, slug) : undefined;
+    const year = context.member
+      ? await services.plans.currentPlanYear(context.actor, context.partnership)
+      : undefined;
     const base = year ? `/p/${context.partnership.slug}/plans/${planYearSlug(year)}` : undefined;
     const people = `/p/${context.partnership.slug}/people`;
     return {

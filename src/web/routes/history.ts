@@ -140,7 +140,7 @@ export function registerHistoryRoutes(app: FastifyInstance, services: Services):
       const kept = Object.fromEntries(Object.entries(query.filters).filter(([field]) => !wrong.has(field)));
       trail = await services.history.auditTrail(actor, partnership.id, kept);
     }
-    const year = await services.plans.currentPlanYear(actor, partnership.slug);
+    const year = await services.plans.currentPlanYear(actor, partnership);
     const path = `/p/${partnership.slug}/audit`;
     const choose = (options: { value: string; text: string }[], all: string, current: string | undefined) => [
       { value: '', text: all, selected: !current },

@@ -34,7 +34,7 @@ export async function loadPlanPage(
   const year = parsePlanYear(params.year);
   if (!year) throw new NotFoundError(`The plan ${params.year}`);
   const context = await partnershipContext(services, request, params.slug);
-  const opened = await services.plans.openPlan(context.actor, params.slug, year, options);
+  const opened = await services.plans.openPlan(context.actor, context.partnership, year, options);
   const base = planPath(opened.tree);
   const fmt = textHelpers(opened.glossary);
   const canEdit = canEditPlanStructure(context.member, context.partnership.id);
@@ -60,7 +60,7 @@ export async function loadPlanPage(
 export function registerPlanRoutes(app: FastifyInstance, services: Services): void {
   app.get<{ Params: { slug: string } }>('/p/:slug', async (request, reply) => {
     const { actor, partnership, member } = await partnershipContext(services, request, request.params.slug);
-    const year = await services.plans.currentPlanYear(actor, partnership.slug);
+    const year = await services.plans.currentPlanYear(actor, partnership);
     if (!year) {
       // A new partnership: nothing to show until its first plan is imported.
       return reply.page('plan/no-plan.njk', { title: 'No plan yet', partnership, member });
