@@ -50,6 +50,8 @@ export const configSchema = z
     OIDC_LABEL: z.string().min(1).default('Sign in with your organisation’s account'),
     /** Minutes without a request after which a session ends. */
     SESSION_IDLE_MINUTES: z.coerce.number().int().min(5).max(1440).default(120),
+    /** How often the app looks for reminder rounds that are due; 0 turns the scheduler off. */
+    REMINDERS_EVERY_MINUTES: z.coerce.number().int().min(0).max(1440).default(15),
     TRUST_PROXY: z
       .enum(['true', 'false'])
       .default('false')
@@ -95,6 +97,8 @@ export interface Config {
   mailFrom: string;
   oidc: { issuer: string; clientId: string; clientSecret: string; label: string } | undefined;
   sessionIdleMinutes: number;
+  /** 0: this instance sends no reminders. */
+  remindersEveryMinutes: number;
 }
 
 export class ConfigError extends Error {}
@@ -131,5 +135,6 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
           }
         : undefined,
     sessionIdleMinutes: env.SESSION_IDLE_MINUTES,
+    remindersEveryMinutes: env.REMINDERS_EVERY_MINUTES,
   };
 }

@@ -9,6 +9,7 @@ import { ConfigError, loadConfig, type Config } from './config.js';
 import { DataDirInUseError, openDatabase } from './db/client.js';
 import { DEMO_ACCOUNTS, generateDemoPassword, isEmptyDatabase, loadDemo } from './services/demo.js';
 import { createServices } from './services/index.js';
+import { startScheduler, type Scheduler } from './services/scheduler.js';
 import { buildApp } from './web/app.js';
 
 /** Without SESSION_SECRET (allowed outside production), one is made once and kept beside the data. */
@@ -59,11 +60,14 @@ async function main(): Promise<void> {
   const prune = setInterval(() => void services.sessionStore.prune().catch(() => undefined), 60 * 60 * 1000);
   prune.unref();
 
+  let scheduler: Scheduler | undefined;
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     app.log.info({ signal }, 'stopping');
+    // A reminder round in progress finishes (and its email is handed over) before the database closes.
+    await scheduler?.stop();
     clearInterval(prune);
     await app.close();
     await database.close();
@@ -76,6 +80,23 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => void stop('SIGTERM'));
 
   await app.listen({ host: config.host, port: config.port });
+  if (config.remindersEveryMinutes > 0 && !stopping) {
+    const links = { baseUrl: config.publicUrl ?? `http://localhost:${config.port}` };
+    scheduler = startScheduler({
+      intervalMs: config.remindersEveryMinutes * 60_000,
+      log: app.log,
+      jobs: [
+        {
+          name: 'reminders',
+          run: async () => {
+            const { ran, rounds } = await services.cycles.sendDueReminders(new Date(), links);
+            if (rounds.length) app.log.info({ ran, rounds }, 'sent reminder rounds');
+            return { ran, rounds: rounds.length };
+          },
+        },
+      ],
+    });
+  }
   const shown = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
   say(
     `Partnership Plan is running at http://${shown}:${config.port} (database: ${database.kind}, ${database.location})`,

@@ -27,6 +27,15 @@ describe('configuration', () => {
     expect(() => loadConfig({ DATABASE_URL: 'mysql://u@localhost/db' })).toThrow(/DATABASE_URL/);
   });
 
+  it('sends reminders every 15 minutes unless told otherwise; 0 turns them off', () => {
+    expect(loadConfig({}).remindersEveryMinutes).toBe(15);
+    expect(loadConfig({ REMINDERS_EVERY_MINUTES: '60' }).remindersEveryMinutes).toBe(60);
+    expect(loadConfig({ REMINDERS_EVERY_MINUTES: '0' }).remindersEveryMinutes).toBe(0);
+    for (const bad of ['-1', '1441', '2.5', 'hourly']) {
+      expect(() => loadConfig({ REMINDERS_EVERY_MINUTES: bad })).toThrow(/REMINDERS_EVERY_MINUTES/);
+    }
+  });
+
   describe('single sign-on (OpenID Connect)', () => {
     const sso = {
       OIDC_ISSUER: 'https://login.microsoftonline.com/0b5c7a1e-0000-4000-8000-000000000000/v2.0',

@@ -9,7 +9,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { sql, type ExtractTablesWithRelations, type SQL } from 'drizzle-orm';
 import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
 import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
-import type { PgDatabase, PgQueryResultHKT, PgTransaction } from 'drizzle-orm/pg-core';
+import { PgTransaction, type PgDatabase, type PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import pg from 'pg';
@@ -18,6 +18,23 @@ import * as schema from './schema.js';
 export type Schema = typeof schema;
 export type Db = PgDatabase<PgQueryResultHKT, Schema>;
 export type Tx = PgTransaction<PgQueryResultHKT, Schema, ExtractTablesWithRelations<Schema>>;
+
+/**
+ * Runs a set of reads at once on the pool, or one after another inside a transaction: a
+ * transaction is one connection, and node-postgres refuses (pg 9) or warns about (pg 8) a query
+ * sent while another is running on the same client. Drizzle's query builders start when awaited,
+ * so passing them unawaited is what lets this choose.
+ */
+export async function allQueries<T extends readonly unknown[]>(
+  db: Db | Tx,
+  queries: readonly [...T],
+): Promise<{ -readonly [K in keyof T]: Awaited<T[K]> }> {
+  if (!(db instanceof PgTransaction))
+    return (await Promise.all(queries)) as { -readonly [K in keyof T]: Awaited<T[K]> };
+  const results: unknown[] = [];
+  for (const query of queries) results.push(await query);
+  return results as { -readonly [K in keyof T]: Awaited<T[K]> };
+}
 
 export const migrationsFolder = fileURLToPath(new URL('./migrations', import.meta.url));
 

@@ -33,6 +33,11 @@ export const statusEnum = pgEnum('progress_status', [
 ]);
 export const roleEnum = pgEnum('member_role', ['coordinator', 'lead_officer', 'partner', 'board_member']);
 export const partyRoleEnum = pgEnum('party_role', ['lead', 'partner']);
+/**
+ * Where a progress update stands in its quarter's cycle. Updates recorded outside a cycle (imported,
+ * or entered for a quarter that was never opened) are 'submitted'.
+ */
+export const progressStateEnum = pgEnum('progress_state', ['draft', 'submitted', 'accepted', 'returned']);
 
 const id = () => integer('id').primaryKey().generatedByDefaultAsIdentity();
 const partnershipId = () =>
@@ -302,6 +307,19 @@ export const progressUpdates = pgTable(
     status: statusEnum('status'),
     recordedAt: timestamp('recorded_at', { withTimezone: true }),
     recordedBy: integer('recorded_by').references(() => users.id),
+    state: progressStateEnum('state').notNull().default('submitted'),
+    /** An optional link to evidence (a report, a press release, a dashboard). */
+    evidenceUrl: text('evidence_url'),
+    /** When it was last submitted for review. */
+    submittedAt: timestamp('submitted_at', { withTimezone: true }),
+    /** Submitted after its quarter's due date (Europe/London). */
+    late: boolean('late').notNull().default(false),
+    reviewedAt: timestamp('reviewed_at', { withTimezone: true }),
+    reviewedBy: integer('reviewed_by').references(() => users.id),
+    /** The reviewer's comment when the update was returned to its lead. */
+    reviewComment: text('review_comment'),
+    /** Last changed after its quarter was closed: an amendment to what the board was shown. */
+    amendedAt: timestamp('amended_at', { withTimezone: true }),
     version: version(),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
@@ -315,6 +333,92 @@ export const progressUpdates = pgTable(
       .where(sql`quarter is null`),
   ],
 );
+
+/**
+ * A quarter of a plan opened for updates: lead officers are asked for their progress by a due
+ * date, reminded at offsets from it, JAG reviews what they submit, and closing it freezes the
+ * snapshot the board was shown.
+ */
+export const quarterCycles = pgTable(
+  'quarter_cycles',
+  {
+    id: id(),
+    partnershipId: partnershipId(),
+    planId: integer('plan_id')
+      .notNull()
+      .references(() => plans.id),
+    quarter: smallint('quarter').notNull(),
+    dueOn: date('due_on').notNull(),
+    /** Days from the due date (negative: before) on which reminders go to those who have not submitted. */
+    reminderOffsets: integer('reminder_offsets')
+      .array()
+      .notNull()
+      .default(sql`'{-7,1,7}'::integer[]`),
+    openedAt: timestamp('opened_at', { withTimezone: true }).notNull().defaultNow(),
+    openedBy: integer('opened_by').references(() => users.id),
+    closedAt: timestamp('closed_at', { withTimezone: true }),
+    closedBy: integer('closed_by').references(() => users.id),
+    version: version(),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    uniqueIndex('quarter_cycles_plan_quarter').on(t.planId, t.quarter),
+    index('quarter_cycles_open').on(t.closedAt),
+  ],
+);
+
+/** An action asked for its update in a cycle: when, and the reminders that followed. */
+export const cycleRequests = pgTable(
+  'cycle_requests',
+  {
+    id: id(),
+    partnershipId: partnershipId(),
+    cycleId: integer('cycle_id')
+      .notNull()
+      .references(() => quarterCycles.id),
+    actionId: integer('action_id')
+      .notNull()
+      .references(() => actions.id),
+    requestedAt: timestamp('requested_at', { withTimezone: true }).notNull().defaultNow(),
+    lastRemindedAt: timestamp('last_reminded_at', { withTimezone: true }),
+    remindersSent: integer('reminders_sent').notNull().default(0),
+  },
+  (t) => [uniqueIndex('cycle_requests_cycle_action').on(t.cycleId, t.actionId)],
+);
+
+/**
+ * One row per reminder round (a cycle and an offset). Its primary key is what makes a round go
+ * once: the instance whose insert succeeds sends it; any other finds the row and sends nothing.
+ */
+export const cycleReminders = pgTable(
+  'cycle_reminders',
+  {
+    partnershipId: partnershipId(),
+    cycleId: integer('cycle_id')
+      .notNull()
+      .references(() => quarterCycles.id),
+    offsetDays: integer('offset_days').notNull(),
+    sentAt: timestamp('sent_at', { withTimezone: true }).notNull().defaultNow(),
+    /** People emailed in this round (0 when everyone had submitted, or the round was passed over). */
+    recipients: integer('recipients').notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.cycleId, t.offsetDays] })],
+);
+
+/** The quarter as reported to the board: frozen at closing, never changed afterwards. */
+export const quarterSnapshots = pgTable('quarter_snapshots', {
+  id: id(),
+  partnershipId: partnershipId(),
+  cycleId: integer('cycle_id')
+    .notNull()
+    .unique()
+    .references(() => quarterCycles.id),
+  reportedOn: date('reported_on').notNull(),
+  takenAt: timestamp('taken_at', { withTimezone: true }).notNull().defaultNow(),
+  takenBy: integer('taken_by').references(() => users.id),
+  content: jsonb('content').notNull(),
+});
 
 export const glossaryTerms = pgTable(
   'glossary_terms',

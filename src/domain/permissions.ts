@@ -88,3 +88,13 @@ export function canReadAuditTrail(member: Member | undefined, partnershipId: num
 export function canEditActionDetails(member: Member | undefined, action: ActionLeadership): boolean {
   return canUpdateProgress(member, action);
 }
+
+/** Opening a quarter for updates, chasing it and closing it: the coordinator's. */
+export function canRunQuarterlyCycle(member: Member | undefined, partnershipId: number): boolean {
+  return isMember(member, partnershipId) && member.role === 'coordinator';
+}
+
+/** Accepting a submitted update, or returning it to its lead with a comment (JAG review). */
+export function canReviewUpdates(member: Member | undefined, partnershipId: number): boolean {
+  return isMember(member, partnershipId) && member.role === 'coordinator';
+}

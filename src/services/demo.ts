@@ -41,6 +41,14 @@ export const DEMO_ACCOUNTS: readonly DemoAccount[] = [
     what: 'lead officer for aim 3.1: records progress on the actions she leads',
   },
   {
+    email: 'tania.king@sosafe.example',
+    name: 'Tania King',
+    role: 'lead_officer',
+    organisation: 'SADA',
+    person: 'Tania King',
+    what: 'lead officer (SADA) for aims 2.1 to 2.4 and 5.5: a second lead for the quarterly round',
+  },
+  {
     email: 'partner@sosafe.example',
     name: 'Pat Partner',
     role: 'partner',

@@ -35,6 +35,9 @@ const KIND_WORDS: Record<string, string> = {
   'action.moved': 'Moved an action',
   'progress.added': 'Added a progress update',
   'progress.updated': 'Changed a progress update',
+  'progress.amended': 'Amended a progress update',
+  'progress.accepted': 'Accepted a progress update',
+  'progress.returned': 'Returned a progress update',
   'comment.added': 'Added a comment',
   'comment.archived': 'Archived a comment',
   'user.added': 'Added a person',
@@ -47,6 +50,14 @@ const KIND_WORDS: Record<string, string> = {
   'demo.loaded': 'Loaded the demo plan',
   'backup.restored': 'Restored a backup',
   'audit.exported': 'Exported the audit trail',
+};
+
+const PROGRESS_VERBS: Record<string, string> = {
+  'progress.added': 'Added',
+  'progress.updated': 'Changed',
+  'progress.amended': 'Amended',
+  'progress.accepted': 'Accepted',
+  'progress.returned': 'Returned',
 };
 
 const IMPORT_KINDS = ['plan.imported', 'partnership.imported', 'demo.loaded'];
@@ -63,9 +74,8 @@ function payloadOf(value: unknown): Record<string, unknown> {
  */
 export function kindWords(kind: string, after?: unknown): string {
   const quarter = payloadOf(after).quarter;
-  if ((kind === 'progress.added' || kind === 'progress.updated') && typeof quarter === 'number') {
-    return `${kind === 'progress.added' ? 'Added' : 'Changed'} the Q${quarter} progress update`;
-  }
+  const verb = PROGRESS_VERBS[kind];
+  if (verb && typeof quarter === 'number') return `${verb} the Q${quarter} progress update`;
   const words = KIND_WORDS[kind];
   if (words) return words;
   const plain = kind.replace(/[._]+/g, ' ').trim();
@@ -275,32 +285,39 @@ export async function aimHistory(db: Db, actor: Actor, aimId: number): Promise<H
     return index >= 0 ? `Action ${index + 1}` : 'An archived action';
   };
 
-  return rows
-    .filter((r) => !(IMPORT_KINDS.includes(r.kind) && createdHere))
-    .map((r) => {
-      const imported = IMPORT_KINDS.includes(r.kind);
-      let aboutText: string | undefined;
-      if (r.entity === 'action') aboutText = describeAction(Number(r.entityId));
-      if (r.entity === 'progress_update') {
-        const fromPayload = payloadOf(r.after).actionId;
-        aboutText = describeAction(
-          typeof fromPayload === 'number' ? fromPayload : actionOf.get(r.entityId ?? ''),
-        );
-      }
-      return {
-        id: r.id,
-        occurredAt: r.occurredAt,
-        who: r.actorLabel,
-        what: imported ? `Came in with the plan ${plan?.year ?? ''}`.trim() : kindWords(r.kind, r.after),
-        about: aboutText,
-        summary: r.summary,
-        kind: r.kind,
-        changes:
-          imported || r.before === null || r.after === null ? [] : fieldChanges(r.entity, r.before, r.after),
-        values: imported ? [] : valuesOf(r),
-        viaImport: r.viaImport,
-      };
-    });
+  return (
+    rows
+      .filter((r) => !(IMPORT_KINDS.includes(r.kind) && createdHere))
+      // A draft is its lead's working copy: members see the update once it is submitted (the
+      // coordinator's audit trail still holds every draft save).
+      .filter((r) => !(r.entity === 'progress_update' && payloadOf(r.after).state === 'draft'))
+      .map((r) => {
+        const imported = IMPORT_KINDS.includes(r.kind);
+        let aboutText: string | undefined;
+        if (r.entity === 'action') aboutText = describeAction(Number(r.entityId));
+        if (r.entity === 'progress_update') {
+          const fromPayload = payloadOf(r.after).actionId;
+          aboutText = describeAction(
+            typeof fromPayload === 'number' ? fromPayload : actionOf.get(r.entityId ?? ''),
+          );
+        }
+        return {
+          id: r.id,
+          occurredAt: r.occurredAt,
+          who: r.actorLabel,
+          what: imported ? `Came in with the plan ${plan?.year ?? ''}`.trim() : kindWords(r.kind, r.after),
+          about: aboutText,
+          summary: r.summary,
+          kind: r.kind,
+          changes:
+            imported || r.before === null || r.after === null
+              ? []
+              : fieldChanges(r.entity, r.before, r.after),
+          values: imported ? [] : valuesOf(r),
+          viaImport: r.viaImport,
+        };
+      })
+  );
 }
 
 function valuesOf(r: EventRow): FieldValue[] {

@@ -5,18 +5,23 @@
 import type { Database, Db } from '../db/client.js';
 import { accountServices } from './accounts.js';
 import { memberActor, type Actor } from './actor.js';
+import * as changes from './changes.js';
 import * as comments from './comments.js';
+import * as cycles from './cycles.js';
 import * as history from './history.js';
 import { Mailer, type MailSettings } from './mail.js';
 import { SingleSignOn, type SingleSignOnSettings } from './oidc.js';
 import * as planEdit from './plan-edit.js';
 import * as planRead from './plan-read.js';
 import { latestPlanYear, openPlan } from './plan-view.js';
+import * as priorities from './priorities.js';
 import * as progress from './progress.js';
 import { searchPlan } from './search.js';
 import { DatabaseSessionStore } from './sessions.js';
 import { clearSignInFailures, lockedForMinutes, recordSignInFailure } from './sign-in-throttle.js';
 import * as users from './users.js';
+
+type DropFirst<T extends unknown[]> = T extends [unknown, ...infer R] ? R : never;
 
 type Bound<F> = F extends (db: Db, ...args: infer A) => infer R ? (...args: A) => R : never;
 
@@ -81,10 +86,44 @@ export function createServices(
       archiveAction: planEdit.archiveAction,
       move: planEdit.move,
     }),
-    progress: bind(db, {
-      save: progress.saveProgress,
-      mayUpdate: progress.mayUpdateProgress,
-      get: progress.getProgress,
+    progress: {
+      ...bind(db, {
+        save: progress.saveProgress,
+        saveMany: progress.saveProgressMany,
+        mayUpdate: progress.mayUpdateProgress,
+        get: progress.getProgress,
+        formData: progress.progressFormData,
+        ledActionIds: progress.ledActionIds,
+        updatesFor: progress.updatesFor,
+      }),
+      review: (...args: DropFirst<Parameters<typeof progress.reviewUpdate>>) =>
+        progress.reviewUpdate({ db, mailer }, ...args),
+    },
+    /** The quarterly cycle: open, ask, remind, board, close, snapshot. */
+    cycles: {
+      ...bind(db, {
+        list: cycles.listCycles,
+        get: cycles.getCycle,
+        board: cycles.submissionBoard,
+        close: cycles.closeQuarter,
+        snapshot: cycles.getSnapshot,
+        amendments: cycles.listAmendments,
+      }),
+      open: (...args: DropFirst<Parameters<typeof cycles.openQuarter>>) =>
+        cycles.openQuarter({ db, mailer }, ...args),
+      requestOutstanding: (...args: DropFirst<Parameters<typeof cycles.requestOutstanding>>) =>
+        cycles.requestOutstanding({ db, mailer }, ...args),
+      sendDueReminders: (...args: DropFirst<Parameters<typeof cycles.sendDueReminders>>) =>
+        cycles.sendDueReminders({ db, mailer }, ...args),
+    },
+    changes: bind(db, { list: changes.planChanges, byReport: changes.changesByReport }),
+    /** The plan's priorities, changed mid-year by the coordinator. */
+    priorities: bind(db, {
+      get: priorities.getPriority,
+      aimChoices: priorities.priorityAimChoices,
+      create: priorities.createPriority,
+      update: priorities.updatePriority,
+      archive: priorities.archivePriority,
     }),
     history: bind(db, {
       aimHistory: history.aimHistory,

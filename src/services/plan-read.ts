@@ -3,8 +3,8 @@
  * aims and a few hundred rows, so one tree read by a handful of queries serves every page and the
  * export; the shaping is done here, not in templates.
  */
-import { and, asc, eq, inArray, isNull } from 'drizzle-orm';
-import type { Db } from '../db/client.js';
+import { and, asc, eq, inArray, isNull, ne } from 'drizzle-orm';
+import { allQueries, type Db, type Tx } from '../db/client.js';
 import * as t from '../db/schema.js';
 import { compareAimNumbers } from '../domain/numbering.js';
 import { parsePlanYear, type Quarter } from '../domain/quarters.js';
@@ -37,6 +37,13 @@ export interface ProgressNode {
   recordedAt: Date | null;
   recordedBy: string | null;
   version: number;
+  /** Drafts never reach the plan's pages: only the lead's own form shows them. */
+  state: 'submitted' | 'accepted' | 'returned';
+  evidenceUrl: string | null;
+  submittedAt: Date | null;
+  late: boolean;
+  /** Changed after its quarter was closed: an amendment to what the board was shown. */
+  amendedAt: Date | null;
 }
 
 export interface ActionNode {
@@ -137,7 +144,7 @@ export async function currentPlanYear(db: Db, partnershipId: number): Promise<st
 }
 
 export async function loadPlanTree(
-  db: Db,
+  db: Db | Tx,
   partnership: PartnershipRow,
   yearInput: string,
   options: { includeArchived?: boolean } = {},
@@ -151,7 +158,7 @@ export async function loadPlanTree(
   if (!plan) throw new NotFoundError(`The plan ${year}`);
   const live = !options.includeArchived;
 
-  const [headlineAims, objectives, priorities, sections, aims] = await Promise.all([
+  const [headlineAims, objectives, priorities, sections, aims] = await allQueries(db, [
     db
       .select()
       .from(t.headlineAims)
@@ -184,7 +191,7 @@ export async function loadPlanTree(
         .orderBy(asc(t.actions.position), asc(t.actions.id))
     : [];
   const actionIds = actions.map((a) => a.id);
-  const [parties, partyPeople, progress, principles, links] = await Promise.all([
+  const [parties, partyPeople, progress, principles, links] = await allQueries(db, [
     actionIds.length
       ? db
           .select({
@@ -223,10 +230,15 @@ export async function loadPlanTree(
             recordedAt: t.progressUpdates.recordedAt,
             recordedBy: t.users.name,
             version: t.progressUpdates.version,
+            state: t.progressUpdates.state,
+            evidenceUrl: t.progressUpdates.evidenceUrl,
+            submittedAt: t.progressUpdates.submittedAt,
+            late: t.progressUpdates.late,
+            amendedAt: t.progressUpdates.amendedAt,
           })
           .from(t.progressUpdates)
           .leftJoin(t.users, eq(t.users.id, t.progressUpdates.recordedBy))
-          .where(inArray(t.progressUpdates.actionId, actionIds))
+          .where(and(inArray(t.progressUpdates.actionId, actionIds), ne(t.progressUpdates.state, 'draft')))
           .orderBy(asc(t.progressUpdates.quarter), asc(t.progressUpdates.id))
       : [],
     aimIds.length
@@ -289,6 +301,7 @@ export async function loadPlanTree(
           (progressByAction.get(action.id) ?? []).map((p) => ({
             ...p,
             quarter: p.quarter as Quarter | null,
+            state: p.state as ProgressNode['state'],
           })),
         ),
       };

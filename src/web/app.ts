@@ -31,9 +31,11 @@ import { registerHealthRoutes } from './routes/health.js';
 import { registerOidcRoutes } from './routes/oidc.js';
 import { registerPlanRoutes } from './routes/plan.js';
 import { registerProgressRoutes } from './routes/progress.js';
+import { registerQuarterRoutes } from './routes/quarters.js';
 import { registerEditRoutes } from './routes/edit.js';
 import { registerHistoryRoutes } from './routes/history.js';
 import { registerCommentRoutes } from './routes/comments.js';
+import { registerChangesRoutes } from './routes/changes.js';
 import { registerSiteRoutes } from './routes/site.js';
 
 declare module 'fastify' {
@@ -200,7 +202,9 @@ export async function buildApp({
   registerEditRoutes(app, services);
   registerHistoryRoutes(app, services);
   registerCommentRoutes(app, services);
+  registerChangesRoutes(app, services);
   registerAccountRoutes(app, services, config);
+  registerQuarterRoutes(app, services, config);
   registerSiteRoutes(app);
 
   app.setNotFoundHandler(async (request, reply) => {

@@ -5,6 +5,11 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import nunjucks from 'nunjucks';
+import {
+  isSubmissionState,
+  SUBMISSION_STATE_LABELS,
+  SUBMISSION_STATE_TAG_CLASSES,
+} from '../domain/cycles.js';
 import { addedLabel } from '../domain/numbering.js';
 import { escapeHtml } from '../domain/text.js';
 import { quarterLabel, quarterMonths, isQuarter } from '../domain/quarters.js';
@@ -70,6 +75,12 @@ export function configureNunjucks(env: nunjucks.Environment): void {
   );
   env.addFilter('statusClass', (status: unknown) =>
     isStatus(status) ? STATUS_TAG_CLASSES[status] : 'govuk-tag--grey',
+  );
+  env.addFilter('submissionStateLabel', (state: unknown) =>
+    isSubmissionState(state) ? SUBMISSION_STATE_LABELS[state] : '',
+  );
+  env.addFilter('submissionStateClass', (state: unknown) =>
+    isSubmissionState(state) ? SUBMISSION_STATE_TAG_CLASSES[state] : 'govuk-tag--grey',
   );
   env.addFilter('quarterLabel', (q: unknown) => (isQuarter(q) ? quarterLabel(q) : 'No quarter'));
   env.addFilter('quarterMonths', (q: unknown) => (isQuarter(q) ? quarterMonths(q) : ''));

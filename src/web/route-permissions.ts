@@ -54,6 +54,15 @@ export interface SampleContext {
   newSection(): Promise<{ id: number; number: number; version: number }>;
   /** A new aim (in a section kept for such aims), made for this request. */
   newAim(): Promise<{ id: number; number: string; version: number }>;
+  /** A demo priority's id by its title, e.g. 'Fraud'. */
+  priorityId(title: string): Promise<number>;
+  /** A new priority of the demo plan, made for this request. */
+  newPriority(): Promise<{ id: number; version: number }>;
+  /**
+   * Makes sure a quarter of the demo plan is open for updates (due the 14th after it ends), or
+   * opened and closed, whatever ran before.
+   */
+  quarter(quarter: 1 | 2 | 3 | 4, phase: 'open' | 'closed'): Promise<void>;
   /** A new action with these leads in the form's words (default: none), made for this request. */
   newAction(leads?: string): Promise<{ id: number; version: number }>;
   /** A new comment on a demo aim by one of the demo accounts. */
@@ -128,6 +137,12 @@ export const COORDINATOR_WRITE = outcomes(
 /** Progress on an action Helen Whitehead (the demo lead officer) leads. */
 export const PROGRESS_PAGE_OWN = outcomes('sign-in', 'ok', 'ok', 'forbidden', 'forbidden', 'forbidden');
 export const PROGRESS_WRITE_OWN = outcomes('forbidden', 'ok', 'ok', 'forbidden', 'forbidden', 'forbidden');
+/**
+ * "Your Q4 updates", the one page with every action a person leads: lead officers and the
+ * coordinator (one who leads nothing is told so); partners and the board send no updates.
+ */
+export const UPDATERS_PAGE = outcomes('sign-in', 'ok', 'ok', 'forbidden', 'forbidden', 'forbidden');
+export const UPDATERS_WRITE = outcomes('forbidden', 'ok', 'ok', 'forbidden', 'forbidden', 'forbidden');
 /** Progress on an action someone else leads. */
 export const PROGRESS_PAGE_OTHER = COORDINATOR_PAGE;
 export const PROGRESS_WRITE_OTHER = COORDINATOR_WRITE;
@@ -283,6 +298,26 @@ export const ROUTE_PERMISSIONS: readonly RoutePermission[] = [
     ],
   ),
 
+  get(
+    `${PLAN}/quarters/:q/updates`,
+    'lead officers and the coordinator: the actions they lead',
+    UPDATERS_PAGE,
+    (c) => ({ url: `${c.plan}/quarters/4/updates` }),
+    [
+      {
+        what: 'a quarter that does not exist',
+        sample: (c) => ({ url: `${c.plan}/quarters/5/updates` }),
+        expect: MISSING_FOR_MEMBERS,
+      },
+    ],
+  ),
+  post(
+    `${PLAN}/quarters/:q/updates`,
+    'lead officers and the coordinator: the actions they lead (nothing typed: nothing saved)',
+    UPDATERS_WRITE,
+    (c) => ({ url: `${c.plan}/quarters/4/updates`, form: { intent: 'draft' } }),
+  ),
+
   // ——— The plan's structure: the coordinator ———
   get(`${PLAN}/sections/new`, 'the coordinator', COORDINATOR_PAGE, (c) => ({
     url: `${c.plan}/sections/new`,
@@ -403,6 +438,112 @@ export const ROUTE_PERMISSIONS: readonly RoutePermission[] = [
     url: `${c.plan}/actions/${(await c.newAction()).id}/move`,
     form: { direction: 'up' },
   })),
+
+  // ——— Priorities: the coordinator ———
+  get(`${PLAN}/priorities/new`, 'the coordinator', COORDINATOR_PAGE, (c) => ({
+    url: `${c.plan}/priorities/new`,
+  })),
+  post(`${PLAN}/priorities/new`, 'the coordinator', COORDINATOR_WRITE, (c) => ({
+    url: `${c.plan}/priorities/new`,
+    form: { title: 'Permission check: new priority' },
+  })),
+  get(
+    `${PLAN}/priorities/:id/edit`,
+    'the coordinator',
+    COORDINATOR_PAGE,
+    async (c) => ({ url: `${c.plan}/priorities/${await c.priorityId('Fraud')}/edit` }),
+    [
+      {
+        what: 'a priority that does not exist',
+        sample: (c) => ({ url: `${c.plan}/priorities/999999/edit` }),
+        expect: outcomes('sign-in', 'not-found', 'forbidden', 'forbidden', 'forbidden', 'forbidden'),
+      },
+    ],
+  ),
+  post(`${PLAN}/priorities/:id/edit`, 'the coordinator', COORDINATOR_WRITE, async (c) => {
+    const priority = await c.newPriority();
+    return {
+      url: `${c.plan}/priorities/${priority.id}/edit`,
+      form: { title: 'Permission check: changed priority', version: String(priority.version) },
+    };
+  }),
+  get(`${PLAN}/priorities/:id/archive`, 'the coordinator', COORDINATOR_PAGE, async (c) => ({
+    url: `${c.plan}/priorities/${await c.priorityId('Fraud')}/archive`,
+  })),
+  post(`${PLAN}/priorities/:id/archive`, 'the coordinator', COORDINATOR_WRITE, async (c) => {
+    const priority = await c.newPriority();
+    return {
+      url: `${c.plan}/priorities/${priority.id}/archive`,
+      form: { version: String(priority.version) },
+    };
+  }),
+
+  // ——— The changes of the year: members ———
+  get(`${PLAN}/changes`, 'members, the board too', MEMBERS, (c) => ({ url: `${c.plan}/changes` })),
+  get(`${PLAN}/changes.csv`, 'members, the board too', MEMBERS, (c) => ({ url: `${c.plan}/changes.csv` })),
+
+  // ——— The quarterly cycle: the coordinator runs it, members see it ———
+  // Each sample puts its quarter in the phase it needs: Q4 is opened by the open sample (or made
+  // open), Q2 is closed by the close sample, Q1 is closed for the snapshots. Q3 is never opened,
+  // and its demo updates are "submitted" (the state of updates recorded outside a cycle), so reviewable.
+  get(`${PLAN}/quarters`, 'members, the board too', MEMBERS, (c) => ({ url: `${c.plan}/quarters` })),
+  get(
+    `${PLAN}/quarters/:q`,
+    'members (the board read-only); the coordinator also opens, chases and closes it',
+    MEMBERS,
+    (c) => ({ url: `${c.plan}/quarters/4` }),
+    [
+      {
+        what: 'a quarter that does not exist',
+        sample: (c) => ({ url: `${c.plan}/quarters/5` }),
+        expect: MISSING_FOR_MEMBERS,
+      },
+    ],
+  ),
+  post(`${PLAN}/quarters/:q/open`, 'the coordinator', COORDINATOR_WRITE, (c) => ({
+    url: `${c.plan}/quarters/4/open`,
+    form: { 'dueOn-day': '14', 'dueOn-month': '4', 'dueOn-year': '2025', reminderOffsets: '-7, 1, 7' },
+  })),
+  post(`${PLAN}/quarters/:q/requests`, 'the coordinator', COORDINATOR_WRITE, async (c) => {
+    await c.quarter(4, 'open');
+    return { url: `${c.plan}/quarters/4/requests`, form: {} };
+  }),
+  get(`${PLAN}/quarters/:q/actions/:id/review`, 'the coordinator', COORDINATOR_PAGE, async (c) => ({
+    url: `${c.plan}/quarters/3/actions/${await c.actionId('3.1', 1)}/review`,
+  })),
+  post(`${PLAN}/quarters/:q/actions/:id/review`, 'the coordinator', COORDINATOR_WRITE, async (c) => ({
+    url: `${c.plan}/quarters/3/actions/${await c.actionId('3.1', 1)}/review`,
+    form: { decision: 'accept', comment: '', version: '1' },
+  })),
+  get(`${PLAN}/quarters/:q/close`, 'the coordinator', COORDINATOR_PAGE, async (c) => {
+    await c.quarter(4, 'open');
+    return { url: `${c.plan}/quarters/4/close` };
+  }),
+  post(`${PLAN}/quarters/:q/close`, 'the coordinator', COORDINATOR_WRITE, async (c) => {
+    await c.quarter(2, 'open');
+    return {
+      url: `${c.plan}/quarters/2/close`,
+      form: { 'reportedOn-day': '17', 'reportedOn-month': '10', 'reportedOn-year': '2024', version: '1' },
+    };
+  }),
+  ...(['snapshot', 'snapshot.csv', 'snapshot.json'] as const).map((file) =>
+    get(
+      `${PLAN}/quarters/:q/${file}`,
+      'members, the board too: the quarter as reported to the board',
+      MEMBERS,
+      async (c) => {
+        await c.quarter(1, 'closed');
+        return { url: `${c.plan}/quarters/1/${file}` };
+      },
+      [
+        {
+          what: 'a quarter not reported to the board',
+          sample: (c) => ({ url: `${c.plan}/quarters/3/${file}` }),
+          expect: MISSING_FOR_MEMBERS,
+        },
+      ],
+    ),
+  ),
 
   // ——— An aim's history and comments ———
   get(`${PLAN}/aims/:number/history`, 'members, the board too', MEMBERS, (c) => ({

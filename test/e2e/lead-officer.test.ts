@@ -88,7 +88,7 @@ async function recordQ4ProgressAsHelen({ page, checkAccessibility, action, text 
   await form.save();
 
   await expectHeading(page, /^3\.1 /, { level: 1 });
-  expect(await textOf(successBanner(page))).toContain('The Q4 progress update for aim 3.1 has been saved');
+  expect(await textOf(successBanner(page))).toContain('Your Q4 update for aim 3.1 has been submitted');
   const q4 = await textOf(aim.quarterEntry(action, 4));
   expect(q4).toContain('On track');
   expect(q4).toContain(text);

@@ -339,7 +339,7 @@ describe('as a partner', () => {
     const response = await page.goto(target);
     expect(response?.status()).toBe(403);
     await expectHeading(page, 'You cannot do that', { level: 1 });
-    expect(await page.getByRole('button', { name: 'Save progress' }).count()).toBe(0);
+    expect(await page.getByRole('button', { name: 'Submit update' }).count()).toBe(0);
     await expectNoAxeViolations(page);
   });
 });

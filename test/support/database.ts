@@ -10,6 +10,8 @@ import { inject } from 'vitest';
 import { openDatabase, type Database } from '../../src/db/client.js';
 
 export interface TestDatabase extends Database {
+  /** PostgreSQL only: the test database's own URL, for a second connection pool to it. */
+  url?: string;
   drop(): Promise<void>;
 }
 
@@ -28,9 +30,11 @@ export async function createTestDatabase(): Promise<TestDatabase> {
     await admin.connect();
     await admin.query(`create database ${name} template ${template}`);
     await admin.end();
-    const database = await openDatabase({ databaseUrl: withDatabase(serverUrl, name) });
+    const url = withDatabase(serverUrl, name);
+    const database = await openDatabase({ databaseUrl: url });
     return {
       ...database,
+      url,
       close: database.close,
       async drop() {
         await database.close();
@@ -45,4 +49,13 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   const blob = new Blob([fs.readFileSync(templatePath)]);
   const database = await openDatabase({ inMemory: true, loadDataDir: blob });
   return { ...database, drop: () => database.close() };
+}
+
+/**
+ * What a second app instance would open: on PostgreSQL, its own connection pool to the same test
+ * database; on PGlite (one process, one connection) the same handle, whose close() does nothing.
+ */
+export async function openSecondConnection(database: TestDatabase): Promise<Database> {
+  if (database.url) return openDatabase({ databaseUrl: database.url });
+  return { ...database, close: async () => {} };
 }

@@ -213,6 +213,35 @@ const context: SampleContext = {
     });
     return { id: row.id, number: row.number, version: row.version };
   },
+  async priorityId(title) {
+    const priority = (await demoTree()).priorities.find((p) => p.title === title);
+    if (!priority) throw new Error(`No priority ${title} in the demo plan`);
+    return priority.id;
+  },
+  async newPriority() {
+    const row = await t.services.priorities.create(actor, (await demoTree()).plan.id, {
+      title: 'Permission check priority',
+    });
+    return { id: row.id, version: row.version };
+  },
+  async quarter(quarter, phase) {
+    const planId = (await demoTree()).plan.id;
+    const start = Number((await demoTree()).plan.year.slice(0, 4));
+    // Due on the 14th of the month after the quarter ends; reported to the board a week later.
+    const month = ((quarter * 3 + 3) % 12) + 1;
+    const year = quarter === 4 || month < 4 ? start + 1 : start;
+    const dueOn = `${year}-${String(month).padStart(2, '0')}-14`;
+    if (!(await t.services.cycles.get(actor, planId, quarter))) {
+      await t.services.cycles.open(actor, planId, { quarter, dueOn }, { baseUrl: 'http://localhost' });
+    }
+    const cycle = (await t.services.cycles.get(actor, planId, quarter))!;
+    if (phase === 'closed' && cycle.phase !== 'closed') {
+      await t.services.cycles.close(actor, cycle.id, {
+        reportedOn: `${year}-${String(month).padStart(2, '0')}-21`,
+        version: cycle.version,
+      });
+    }
+  },
   async newAction(leads = '') {
     scratchAim ??= await context.newAim();
     const row = await t.services.edit.createAction(actor, scratchAim.id, {

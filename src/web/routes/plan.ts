@@ -17,6 +17,7 @@ import { findAim, latestProgress, type PlanTree } from '../../services/plan-read
 import { aimTabs } from '../aim-tabs.js';
 import { partnershipContext } from '../context.js';
 import { textHelpers } from '../render.js';
+import { openQuartersForUpdates } from './progress.js';
 
 type PlanParams = { slug: string; year: string };
 
@@ -80,6 +81,7 @@ export function registerPlanRoutes(app: FastifyInstance, services: Services): vo
       nav: 'plan',
       sections,
       priorities: page.tree.priorities,
+      updateQuarters: await openQuartersForUpdates(services, page),
     });
   });
 

@@ -20,6 +20,8 @@ export interface StartAppOptions {
   env?: Record<string, string>;
   /** How long to wait for GET /health to answer 200 (default 90 s). */
   startTimeoutMs?: number;
+  /** Sets PUBLIC_URL to the app's own address (chosen here), for the links in its emails. */
+  publicUrl?: boolean;
 }
 
 export interface RunningApp {
@@ -109,6 +111,7 @@ export async function startApp(options: StartAppOptions = {}): Promise<RunningAp
       DEMO_PASSWORD: DEMO_PASSWORD_FOR_TESTS,
       LOG_LEVEL: 'warn',
       TZ: 'Europe/London',
+      ...(options.publicUrl ? { PUBLIC_URL: baseUrl } : {}),
       ...options.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -89,7 +89,9 @@ export async function expectNoSidewaysScrolling(page: Page, width = 375): Promis
 export class ServiceNavigation {
   constructor(readonly page: Page) {}
 
-  link(name: 'Plan' | 'Whole plan' | 'Search' | 'Organisations' | 'About the plan'): Locator {
+  link(
+    name: 'Plan' | 'Whole plan' | 'Search' | 'Organisations' | 'About the plan' | 'Quarterly updates',
+  ): Locator {
     return this.page.getByRole('navigation', { name: 'Plan' }).getByRole('link', { name, exact: true });
   }
 
@@ -239,7 +241,7 @@ export class AimPage {
 
 export type StatusLabel = 'Not started' | 'On track' | 'At risk' | 'Off track' | 'Complete';
 
-/** "Record progress": a quarter, a status and what was done, for one action. */
+/** "Record progress": a quarter, a status, what was done and a link to evidence, for one action. */
 export class ProgressFormPage {
   constructor(readonly page: Page) {}
 
@@ -267,8 +269,87 @@ export class ProgressFormPage {
     await this.progressText().fill(text);
   }
 
+  evidenceLink(): Locator {
+    return this.page.getByLabel('Link to evidence (optional)', { exact: true });
+  }
+
+  async fillEvidenceLink(url: string): Promise<void> {
+    await this.evidenceLink().fill(url);
+  }
+
+  /** "Due by 14 April 2025", when the quarter was opened for updates. */
+  dueDate(): Locator {
+    return this.page.getByTestId('due-date');
+  }
+
+  /** "This update is late: …", once the due date has passed. */
+  lateWarning(): Locator {
+    return this.page.getByTestId('late-warning');
+  }
+
+  /** "Submitted on … (late)", "Accepted", …: where this quarter's update stands. */
+  state(): Locator {
+    return this.page.getByTestId('update-state');
+  }
+
+  /** Submits the update (the form's main button). */
   async save(): Promise<void> {
-    await this.page.getByRole('button', { name: 'Save progress', exact: true }).click();
+    await this.submit();
+  }
+
+  async submit(): Promise<void> {
+    await this.page.getByRole('button', { name: 'Submit update', exact: true }).click();
+  }
+
+  async saveDraft(): Promise<void> {
+    await this.page.getByRole('button', { name: 'Save as draft', exact: true }).click();
+  }
+
+  /** After the quarter was closed, the one button there is. */
+  async saveAmendment(): Promise<void> {
+    await this.page.getByRole('button', { name: 'Save amendment', exact: true }).click();
+  }
+}
+
+/** "Your Q4 2024/25 updates": every action a lead officer leads, on one page. */
+export class QuarterUpdatesPage {
+  constructor(readonly page: Page) {}
+
+  async goto(baseUrl: string, quarter: 1 | 2 | 3 | 4, planPath = DEMO_PLAN_PATH): Promise<void> {
+    await this.page.goto(new URL(`${planPath}/quarters/${quarter}/updates`, baseUrl).toString());
+    await this.expectShown(quarter);
+  }
+
+  async expectShown(quarter: 1 | 2 | 3 | 4): Promise<void> {
+    await expectHeading(this.page, new RegExp(`^Your Q${quarter} \\d{4}/\\d{2} updates$`), { level: 1 });
+  }
+
+  /** The fieldset of one action: "Aim 3.1, action 1: …". */
+  action(aim: string, index: number): Locator {
+    return this.page.getByRole('group', {
+      name: new RegExp(`^Aim ${escapeRegExp(aim)}, action ${index}:`),
+    });
+  }
+
+  async chooseStatus(aim: string, index: number, label: StatusLabel): Promise<void> {
+    await this.action(aim, index).getByRole('radio', { name: label, exact: true }).check();
+  }
+
+  async fillProgress(aim: string, index: number, text: string): Promise<void> {
+    await this.action(aim, index).getByLabel('Progress made', { exact: true }).fill(text);
+  }
+
+  /** The state tags of one action ("Submitted", "Late", "No update yet", …). */
+  async state(aim: string, index: number): Promise<string> {
+    return textOf(this.action(aim, index).getByTestId(/^state-\d+$/));
+  }
+
+  async submitAll(): Promise<void> {
+    await this.page.getByRole('button', { name: 'Submit all', exact: true }).click();
+  }
+
+  async saveAllAsDrafts(): Promise<void> {
+    await this.page.getByRole('button', { name: 'Save all as drafts', exact: true }).click();
   }
 }
 
@@ -352,5 +433,157 @@ export class ArchivePage {
 
   async confirm(): Promise<void> {
     await this.page.getByRole('button', { name: 'Archive', exact: true }).click();
+  }
+}
+
+// ——— The quarterly cycle: the coordinator's pages ———
+
+/** A GOV.UK date input: fills its Day, Month and Year inside the fieldset with this legend. */
+async function fillDate(page: Page, legend: string, date: { day: string; month: string; year: string }) {
+  const group = page.getByRole('group', { name: legend });
+  await group.getByLabel('Day', { exact: true }).fill(date.day);
+  await group.getByLabel('Month', { exact: true }).fill(date.month);
+  await group.getByLabel('Year', { exact: true }).fill(date.year);
+}
+
+/** "Quarterly updates 2024/25": the plan's four quarters and where each stands. */
+export class QuartersPage {
+  constructor(readonly page: Page) {}
+
+  async expectShown(year = '2024/25'): Promise<void> {
+    await expectHeading(this.page, `Quarterly updates ${year}`, { level: 1, exact: true });
+  }
+
+  async phase(quarter: 1 | 2 | 3 | 4): Promise<string> {
+    return textOf(this.page.getByTestId(`quarter-${quarter}-phase`));
+  }
+
+  async openQuarterForm(quarter: 1 | 2 | 3 | 4): Promise<void> {
+    await this.page.getByRole('link', { name: `Open Q${quarter} for updates`, exact: true }).click();
+    await expectHeading(this.page, `Open Q${quarter} for updates`, { level: 1, exact: true });
+  }
+}
+
+/** "Open Q4 for updates": a due date and the reminder days. */
+export class OpenQuarterPage {
+  constructor(
+    readonly page: Page,
+    readonly quarter: 1 | 2 | 3 | 4,
+  ) {}
+
+  async fillDueDate(day: string, month: string, year: string): Promise<void> {
+    await fillDate(this.page, 'Due date', { day, month, year });
+  }
+
+  reminders(): Locator {
+    return this.page.getByLabel('Reminders', { exact: true });
+  }
+
+  async open(): Promise<void> {
+    await this.page
+      .getByRole('button', { name: `Open Q${this.quarter} and email the lead officers`, exact: true })
+      .click();
+  }
+}
+
+/** A quarter's submission board: counts, filters, and a row per action. */
+export class SubmissionBoardPage {
+  constructor(
+    readonly page: Page,
+    readonly quarter: 1 | 2 | 3 | 4,
+    readonly year = '2024/25',
+  ) {}
+
+  async expectShown(): Promise<void> {
+    await expectHeading(this.page, `Q${this.quarter} ${this.year} updates`, { level: 1, exact: true });
+  }
+
+  /** Action `index` of aim `aim`: its row of the board. */
+  row(aim: string, index: number): Locator {
+    return this.page.getByTestId(`board-row-${aim}-${index}`);
+  }
+
+  async state(aim: string, index: number): Promise<string> {
+    return textOf(this.row(aim, index).getByTestId('state'));
+  }
+
+  /** The aim and action of each row, as "3.1-1", in order. */
+  async rowKeys(): Promise<string[]> {
+    const rows = this.page.getByTestId('board').getByTestId(/^board-row-/);
+    return (await rows.evaluateAll((els) => els.map((el) => el.getAttribute('data-testid') ?? ''))).map(
+      (id) => id.replace(/^board-row-/, ''),
+    );
+  }
+
+  async count(state: string): Promise<number> {
+    return Number(await textOf(this.page.getByTestId(`count-${state}`).getByRole('cell')));
+  }
+
+  async filterByState(label: string): Promise<void> {
+    await this.page.getByLabel('State', { exact: true }).selectOption({ label });
+    await this.page.getByRole('button', { name: 'Apply filters', exact: true }).click();
+    await this.page.waitForURL(/[?&]state=/);
+  }
+
+  async review(aim: string, index: number): Promise<void> {
+    await this.row(aim, index)
+      .getByRole('link', { name: /^Review/ })
+      .click();
+    await expectHeading(this.page, `Review the Q${this.quarter} update`, { level: 1, exact: true });
+  }
+
+  async closeQuarter(): Promise<void> {
+    // A link styled as a button, and announced as one (GOV.UK Frontend gives it role="button").
+    await this.page.getByRole('button', { name: `Close Q${this.quarter}`, exact: true }).click();
+    await expectHeading(this.page, `Close Q${this.quarter} and report it to the board`, { level: 1 });
+  }
+}
+
+/** JAG review of one update: accept it, or return it with a comment. */
+export class ReviewUpdatePage {
+  constructor(readonly page: Page) {}
+
+  async choose(decision: 'Accept' | 'Return to the lead officer'): Promise<void> {
+    await this.page.getByRole('radio', { name: decision, exact: true }).check();
+  }
+
+  async fillComment(text: string): Promise<void> {
+    await this.page.getByLabel('Comment for the lead officer', { exact: true }).fill(text);
+  }
+
+  async save(): Promise<void> {
+    await this.page.getByRole('button', { name: 'Save the review', exact: true }).click();
+  }
+}
+
+/** "Close Q4 and report it to the board": what is outstanding, and the board's date. */
+export class CloseQuarterPage {
+  constructor(
+    readonly page: Page,
+    readonly quarter: 1 | 2 | 3 | 4,
+  ) {}
+
+  async fillBoardDate(day: string, month: string, year: string): Promise<void> {
+    await fillDate(this.page, 'Date of the board meeting', { day, month, year });
+  }
+
+  async close(): Promise<void> {
+    await this.page
+      .getByRole('button', { name: `Close Q${this.quarter} and freeze the report`, exact: true })
+      .click();
+  }
+}
+
+/** "Q4 2024/25 as reported to the board on …": the frozen report. */
+export class SnapshotPage {
+  constructor(readonly page: Page) {}
+
+  async expectShown(title: string): Promise<void> {
+    await expectHeading(this.page, title, { level: 1, exact: true });
+  }
+
+  /** Action `index` of aim `aim`, as reported. */
+  row(aim: string, index: number): Locator {
+    return this.page.getByTestId(`snapshot-row-${aim}-${index}`);
   }
 }
