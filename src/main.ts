@@ -66,7 +66,7 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     app.log.info({ signal }, 'stopping');
-    // A reminder round in progress finishes (and its email is handed over) before the database closes.
+    // A reminder round or email retry in progress finishes (its email handed over) before the database closes.
     await scheduler?.stop();
     clearInterval(prune);
     await app.close();
@@ -94,6 +94,19 @@ async function main(): Promise<void> {
             return { ran, rounds: rounds.length };
           },
         },
+        // Email the mail server did not take is tried again, a few times, backing off.
+        ...(services.mailer.transport === 'smtp'
+          ? [
+              {
+                name: 'email retries',
+                run: async () => {
+                  const outcome = await services.mailer.retryFailedEmails(database.db, new Date());
+                  if (outcome.tried) app.log.info(outcome, 'tried failed email again');
+                  return outcome;
+                },
+              },
+            ]
+          : []),
       ],
     });
   }

@@ -463,6 +463,11 @@ export const memberships = pgTable(
     role: roleEnum('role').notNull(),
     organisationId: integer('organisation_id').references(() => organisations.id),
     personId: integer('person_id').references(() => people.id),
+    /**
+     * A partner or lead officer (a member of the Joint Action Group) whom the coordinator lets accept
+     * and return quarterly updates. Meaningless, and kept false, for the other roles.
+     */
+    reviewsUpdates: boolean('reviews_updates').notNull().default(false),
     version: version(),
     createdAt: createdAt(),
     /** Set when the coordinator removes the person from this partnership; their account lives on. */
@@ -534,9 +539,19 @@ export const emails = pgTable(
     sentAt: timestamp('sent_at', { withTimezone: true }),
     /** 'smtp' when handed to the SMTP server, 'outbox' when kept for reading in the app. */
     transport: text('transport').notNull(),
+    /** The server's (or the connection's) error at the last try; null once sent. */
     error: text('error'),
+    /** Tries to hand the message to the SMTP server so far; a failed one is retried a few times. */
+    attempts: integer('attempts').notNull().default(0),
+    lastAttemptAt: timestamp('last_attempt_at', { withTimezone: true }),
   },
-  (t) => [index('emails_partnership_time').on(t.partnershipId, t.createdAt)],
+  (t) => [
+    index('emails_partnership_time').on(t.partnershipId, t.createdAt),
+    // What the retry job looks through: messages not yet handed over (a few, however many were sent).
+    index('emails_unsent')
+      .on(t.createdAt)
+      .where(sql`${t.sentAt} is null and ${t.transport} = 'smtp'`),
+  ],
 );
 
 /** Partners' comments on an aim: internal, never public. */

@@ -20,6 +20,11 @@ export interface Member {
   role: Role;
   organisationId: number | null;
   personId: number | null;
+  /**
+   * The coordinator lets this partner or lead officer (a member of the Joint Action Group) accept
+   * and return quarterly updates. Counts for those two roles only.
+   */
+  reviewsUpdates: boolean;
 }
 
 /** Who leads an action: the organisations and named people of its lead parties. */
@@ -94,7 +99,38 @@ export function canRunQuarterlyCycle(member: Member | undefined, partnershipId: 
   return isMember(member, partnershipId) && member.role === 'coordinator';
 }
 
-/** Accepting a submitted update, or returning it to its lead with a comment (JAG review). */
+/** The roles the coordinator may make a reviewer of quarterly updates: the JAG's members. */
+export const REVIEWER_ROLES: readonly Role[] = ['partner', 'lead_officer'];
+
+/**
+ * Accepting a submitted update, or returning it to its lead with a comment (JAG review): the
+ * coordinator, or a partner or lead officer the coordinator has made a reviewer. Never the board.
+ * Whether a reviewer may review one particular update: see canReviewUpdate.
+ */
 export function canReviewUpdates(member: Member | undefined, partnershipId: number): boolean {
-  return isMember(member, partnershipId) && member.role === 'coordinator';
+  if (!isMember(member, partnershipId)) return false;
+  return member.role === 'coordinator' || (member.reviewsUpdates && REVIEWER_ROLES.includes(member.role));
+}
+
+/**
+ * Whether the member leads this action themselves: named as one of its leads, or (as a lead
+ * officer) working for an organisation that leads it, so they would write its update.
+ */
+export function leadsAction(member: Member, action: ActionLeadership): boolean {
+  if (member.partnershipId !== action.partnershipId) return false;
+  if (member.personId !== null && action.personIds.includes(member.personId)) return true;
+  return (
+    member.role === 'lead_officer' &&
+    member.organisationId !== null &&
+    action.organisationIds.includes(member.organisationId)
+  );
+}
+
+/**
+ * Reviewing one action's update. Nobody marks their own homework: a reviewer may not review an
+ * update of an action they lead. The coordinator, who answers for the whole plan, reviews any.
+ */
+export function canReviewUpdate(member: Member | undefined, action: ActionLeadership): boolean {
+  if (!canReviewUpdates(member, action.partnershipId)) return false;
+  return member!.role === 'coordinator' || !leadsAction(member!, action);
 }

@@ -13,7 +13,14 @@ import { and, asc, desc, eq, gt, isNull, ne, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Db, Tx } from '../db/client.js';
 import * as t from '../db/schema.js';
-import { isMember, ROLE_LABELS, ROLES, type Member, type Role } from '../domain/permissions.js';
+import {
+  isMember,
+  REVIEWER_ROLES,
+  ROLE_LABELS,
+  ROLES,
+  type Member,
+  type Role,
+} from '../domain/permissions.js';
 import type { Actor } from './actor.js';
 import { recordAudit, type AuditInput } from './audit.js';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError, validate } from './errors.js';
@@ -172,6 +179,8 @@ export interface MemberRow {
   organisation: string | null;
   personId: number | null;
   person: string | null;
+  /** A partner or lead officer who reviews quarterly updates for the Joint Action Group. */
+  reviewsUpdates: boolean;
   version: number;
   deactivatedAt: Date | null;
 }
@@ -203,6 +212,7 @@ async function selectMembers(
       organisation: t.organisations.name,
       personId: t.memberships.personId,
       person: t.people.name,
+      reviewsUpdates: t.memberships.reviewsUpdates,
       version: t.memberships.version,
       deactivatedAt: t.memberships.deactivatedAt,
     })
@@ -578,6 +588,8 @@ export async function acceptInvitation(
           role: current.role,
           organisationId: current.organisationId,
           personId: current.personId,
+          // A new invitation starts afresh: reviewing is the coordinator's to grant again.
+          reviewsUpdates: false,
           deactivatedAt: null,
           version: sql`${t.memberships.version} + 1`,
         },
@@ -640,6 +652,8 @@ export const roleFormSchema = z.object({
   role: z.enum(ROLES, { error: 'Choose a role' }),
   organisation: optionalId,
   person: optionalId,
+  /** A checkbox: present ("yes") when ticked. Only partners and lead officers can review. */
+  reviewsUpdates: z.preprocess((v) => v === true || v === 'yes' || v === 'true' || v === 'on', z.boolean()),
   version,
 });
 /** The role form's fields, as posted. */
@@ -704,9 +718,11 @@ export async function changeRole(
   partnershipId: number,
   membershipId: number,
   input: RoleInput,
-): Promise<{ name: string; role: Role }> {
+): Promise<{ name: string; role: Role; reviewsUpdates: boolean }> {
   requireCoordinator(actor, partnershipId);
   const change = validate(roleFormSchema, input);
+  // The box means nothing for a coordinator (who reviews anyway) or the board (who never does).
+  const reviewsUpdates = change.reviewsUpdates && REVIEWER_ROLES.includes(change.role);
   return deps.db.transaction(async (tx) => {
     const membership = await lockMembership(tx, partnershipId, membershipId, change.version);
     const { organisation, person } = await checkOrganisationAndPerson(
@@ -724,26 +740,39 @@ export async function changeRole(
         role: change.role,
         organisationId: change.organisation,
         personId: change.person,
+        reviewsUpdates,
         version: membership.version + 1,
       })
       .where(eq(t.memberships.id, membership.id));
+    const name = membership.user.name;
+    const reviewing =
+      reviewsUpdates === membership.reviewsUpdates
+        ? ''
+        : reviewsUpdates
+          ? 'reviews quarterly updates'
+          : 'no longer reviews quarterly updates';
+    const placeChanged =
+      change.organisation !== membership.organisationId || change.person !== membership.personId;
     await recordAudit(tx, actor, {
       partnershipId,
       kind: 'member.role_changed',
       entity: 'membership',
       entityId: membership.id,
       summary:
-        membership.role === change.role
-          ? `Changed the organisation or person of ${membership.user.name} (${roleWords(change.role)})`
-          : `Changed ${membership.user.name} from ${roleWords(membership.role)} to ${roleWords(change.role)}`,
+        membership.role !== change.role
+          ? `Changed ${name} from ${roleWords(membership.role)} to ${roleWords(change.role)}${reviewing ? `, who ${reviewing}` : ''}`
+          : reviewing && !placeChanged
+            ? `${name} (${roleWords(change.role)}) ${reviewing}`
+            : `Changed the organisation or person of ${name} (${roleWords(change.role)})${reviewing ? `, who ${reviewing}` : ''}`,
       before: {
         role: membership.role,
         organisationId: membership.organisationId,
         personId: membership.personId,
+        reviewsUpdates: membership.reviewsUpdates,
       },
-      after: { role: change.role, organisation, person },
+      after: { role: change.role, organisation, person, reviewsUpdates },
     });
-    return { name: membership.user.name, role: change.role };
+    return { name, role: change.role, reviewsUpdates };
   });
 }
 

@@ -79,6 +79,8 @@ export interface BoardRow {
   /** "CCSU (Helen Whitehead)"; several leads joined with "; ". */
   leads: string;
   leadOrganisationIds: number[];
+  /** The people the plan names as its leads (a reviewer does not review an action they lead). */
+  leadPersonIds: number[];
   /** Names of the people asked for this action's update (empty: nobody could be asked). */
   recipients: string[];
   state: SubmissionState;
@@ -615,8 +617,11 @@ function quarterDates(year: string, quarter: Quarter): { startsOn: string; endsO
   return { startsOn: first.toISOString().slice(0, 10), endsOn: addDays(next.toISOString().slice(0, 10), -1) };
 }
 
-/** A due date may fall in the quarter or after it, but not years after (a mistyped year). */
-const DUE_WITHIN_YEARS = 3;
+/**
+ * A due date may fall in the quarter or after it, up to a year after the quarter ends or after
+ * today, whichever is later (a late-running round is fine; a mistyped year is not).
+ */
+const DUE_WITHIN_DAYS = 366;
 
 /**
  * Opens a quarter (coordinator). input: { quarter, dueOn: 'YYYY-MM-DD', reminderOffsets?: '-7, 1, 7' }.
@@ -646,7 +651,8 @@ export async function openQuarter(
       },
     ]);
   }
-  const latest = addDays(endsOn, 365 * DUE_WITHIN_YEARS);
+  const today = londonDate(now);
+  const latest = addDays(endsOn > today ? endsOn : today, DUE_WITHIN_DAYS);
   if (form.dueOn > latest) {
     throw new ValidationError([
       { field: 'dueOn', message: `The due date must be on or before ${formatDay(latest)}` },
@@ -835,6 +841,7 @@ async function boardRows(
       description: action.description,
       leads: action.leads.map(describeParty).join('; '),
       leadOrganisationIds: action.organisationIds,
+      leadPersonIds: action.personIds,
       recipients: requestRecipients(action, members).map((id) => names.get(id) ?? ''),
       state: submissionState(request !== undefined, update && { state: update.state as UpdateState }),
       progressId: update?.id ?? null,
@@ -963,10 +970,15 @@ export async function closeQuarter(
       )
       .orderBy(desc(t.quarterCycles.closedAt))
       .limit(1);
-    const from = previous?.closedAt ? addDays(londonDate(previous.closedAt), 1) : plan.startsOn;
+    const since = previous?.closedAt ?? undefined;
+    const from = since ? londonDate(since) : plan.startsOn;
     const tree = await loadPlanTree(tx, plan.partnership, plan.year);
     const board = await boardRows(tx, plan, found.quarter, current);
-    const changes = await planChanges(tx, actor, plan.id, { from, to: londonDate(now) });
+    // Since the previous report: on the day it closed, only what came after it (as the changes
+    // page groups them by the moment each quarter closed).
+    const changes = (await planChanges(tx, actor, plan.id, { from, to: londonDate(now) })).filter(
+      (c) => !since || (c.at ? c.at.getTime() > since.getTime() : c.on > from),
+    );
     const content: SnapshotContent = { quarter: found.quarter, planYear: plan.year, tree, board, changes };
     await tx.insert(t.quarterSnapshots).values({
       partnershipId: plan.partnershipId,

@@ -93,6 +93,7 @@ export function createServices(
         mayUpdate: progress.mayUpdateProgress,
         get: progress.getProgress,
         formData: progress.progressFormData,
+        reviewData: progress.reviewFormData,
         ledActionIds: progress.ledActionIds,
         updatesFor: progress.updatesFor,
       }),

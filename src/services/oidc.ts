@@ -316,7 +316,12 @@ async function acceptInvitation(
     .values({ partnershipId: invitation.partnershipId, userId: user.id, ...role })
     .onConflictDoUpdate({
       target: [t.memberships.userId, t.memberships.partnershipId],
-      set: { ...role, deactivatedAt: null, version: sql`${t.memberships.version} + 1` },
+      set: {
+        ...role,
+        reviewsUpdates: false,
+        deactivatedAt: null,
+        version: sql`${t.memberships.version} + 1`,
+      },
     });
   await tx.update(t.invitations).set({ acceptedAt: new Date() }).where(eq(t.invitations.id, invitation.id));
   await recordAudit(tx, actor, {

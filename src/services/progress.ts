@@ -22,7 +22,12 @@ import {
   type UpdateState,
 } from '../domain/cycles.js';
 import { compareAimNumbers } from '../domain/numbering.js';
-import { canReviewUpdates, canUpdateProgress, type ActionLeadership } from '../domain/permissions.js';
+import {
+  canReviewUpdate,
+  canReviewUpdates,
+  canUpdateProgress,
+  type ActionLeadership,
+} from '../domain/permissions.js';
 import { isQuarter, planYearSlug, quarterLabel, type Quarter } from '../domain/quarters.js';
 import { STATUSES, type Status } from '../domain/status.js';
 import type { Links } from './accounts.js';
@@ -609,26 +614,31 @@ export async function progressFormData(
   const action = await actionLeadership(db, actionId);
   requireProgressWriter(actor, action);
   const p = t.progressUpdates;
-  const [[update], [previous], cycle] = await Promise.all([
+  const [[update], previous, cycle] = await Promise.all([
     db
       .select()
       .from(p)
       .where(and(eq(p.actionId, actionId), eq(p.quarter, quarter))),
-    db
-      .select({ quarter: p.quarter, text: p.text, status: p.status, recordedAt: p.recordedAt })
-      .from(p)
-      .where(
-        and(eq(p.actionId, actionId), isNotNull(p.quarter), lt(p.quarter, quarter), ne(p.state, 'draft')),
-      )
-      .orderBy(desc(p.quarter))
-      .limit(1),
+    previousUpdate(db, actionId, quarter),
     readCycleRow(db, action.planId, quarter),
   ]);
-  return {
-    update,
-    previous: previous && { ...previous, quarter: previous.quarter as Quarter },
-    cycle,
-  };
+  return { update, previous, cycle };
+}
+
+/** The latest non-draft update of an earlier quarter, for context. */
+async function previousUpdate(
+  db: Db,
+  actionId: number,
+  quarter: Quarter,
+): Promise<UpdateFormData['previous']> {
+  const p = t.progressUpdates;
+  const [previous] = await db
+    .select({ quarter: p.quarter, text: p.text, status: p.status, recordedAt: p.recordedAt })
+    .from(p)
+    .where(and(eq(p.actionId, actionId), isNotNull(p.quarter), lt(p.quarter, quarter), ne(p.state, 'draft')))
+    .orderBy(desc(p.quarter))
+    .limit(1);
+  return previous && { ...previous, quarter: previous.quarter as Quarter };
 }
 
 /**
@@ -711,6 +721,53 @@ export async function updatesFor(
 
 // ——— JAG review ———
 
+export const REVIEWERS_ONLY_MESSAGE =
+  'Only the partnership’s coordinator, and the reviewers the coordinator names, can accept or return progress updates';
+export const OWN_ACTION_MESSAGE =
+  'You lead this action, so its update is reviewed by someone else: the coordinator or another reviewer';
+
+function requireReviewer(actor: Actor, partnershipId: number): void {
+  if (actor.system) return;
+  if (!canReviewUpdates(actor.member, partnershipId)) throw new ForbiddenError(REVIEWERS_ONLY_MESSAGE);
+}
+
+/** Nobody marks their own homework: a reviewer who leads the action does not review its update. */
+function requireReviewerOf(actor: Actor, action: ActionLeadership): void {
+  if (actor.system) return;
+  requireReviewer(actor, action.partnershipId);
+  if (!canReviewUpdate(actor.member, action)) throw new ForbiddenError(OWN_ACTION_MESSAGE);
+}
+
+/**
+ * What the review page shows for an action and quarter: its update, the previous one and the
+ * cycle. For the coordinator, as the update form sees it; a reviewer sees no drafts (a draft has
+ * not been sent), and is refused an action they lead.
+ */
+export async function reviewFormData(
+  db: Db,
+  actor: Actor,
+  actionId: number,
+  quarter: Quarter,
+): Promise<UpdateFormData> {
+  const action = await actionLeadership(db, actionId);
+  requireReviewerOf(actor, action);
+  const p = t.progressUpdates;
+  const [[update], previous, cycle] = await Promise.all([
+    db
+      .select()
+      .from(p)
+      .where(and(eq(p.actionId, actionId), eq(p.quarter, quarter))),
+    previousUpdate(db, actionId, quarter),
+    readCycleRow(db, action.planId, quarter),
+  ]);
+  const seesDrafts = actor.system || actor.member?.role === 'coordinator';
+  return {
+    update: update?.state === 'draft' && !seesDrafts ? undefined : update,
+    previous,
+    cycle,
+  };
+}
+
 export const REVIEW_DECISIONS = ['accept', 'return'] as const;
 export type ReviewDecision = (typeof REVIEW_DECISIONS)[number];
 
@@ -741,7 +798,8 @@ function checkReview(input: unknown): {
 }
 
 /**
- * JAG review (coordinator): input { decision: 'accept' | 'return', comment, version }. A return
+ * JAG review (the coordinator, or a reviewer who does not lead the action): input
+ * { decision: 'accept' | 'return', comment, version }. A return
  * needs a comment and emails it to the people asked for the action, and to whoever recorded the
  * update, with a link to the form. Not on drafts, nor once the quarter is closed.
  */
@@ -754,13 +812,12 @@ export async function reviewUpdate(
 ): Promise<{ state: 'accepted' | 'returned'; emails: number }> {
   const { db, mailer } = deps;
   const [found] = await db
-    .select({ partnershipId: t.progressUpdates.partnershipId })
+    .select({ partnershipId: t.progressUpdates.partnershipId, actionId: t.progressUpdates.actionId })
     .from(t.progressUpdates)
     .where(eq(t.progressUpdates.id, progressId));
   if (!found) throw new NotFoundError('The progress update');
-  if (!actor.system && !canReviewUpdates(actor.member, found.partnershipId)) {
-    throw new ForbiddenError('Only the partnership’s coordinator can accept or return progress updates');
-  }
+  requireReviewer(actor, found.partnershipId);
+  requireReviewerOf(actor, await actionLeadership(db, found.actionId));
   const form = checkReview(input);
   const result = await db.transaction(async (tx) => {
     const [current] = await tx

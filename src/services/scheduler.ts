@@ -1,10 +1,11 @@
 /**
- * Jobs that run inside the app on a timer (reminders). Each job runs soon after start and then
- * every interval, never overlapping itself; a failure is logged and the next run goes ahead. The
- * timers do not keep the process alive, and stop() waits for a run in progress to finish.
+ * Jobs that run inside the app on a timer (reminders, email retries). Each job runs soon after
+ * start and then every interval, never overlapping itself; a failure is logged and the next run
+ * goes ahead. The timers do not keep the process alive, and stop() waits for a run in progress.
  *
  * With several instances every one runs the jobs: each job makes itself safe for that (the
- * reminders take a PostgreSQL advisory lock and claim each round by inserting it).
+ * reminders take a PostgreSQL advisory lock and claim each round by inserting it; email retries
+ * claim their messages with FOR UPDATE SKIP LOCKED).
  */
 
 export interface ScheduledJob {

@@ -155,6 +155,7 @@ export async function getMember(db: Db, userId: number, partnershipId: number): 
       role: t.memberships.role,
       organisationId: t.memberships.organisationId,
       personId: t.memberships.personId,
+      reviewsUpdates: t.memberships.reviewsUpdates,
     })
     .from(t.memberships)
     .innerJoin(t.users, eq(t.users.id, t.memberships.userId))

@@ -508,13 +508,23 @@ export const ROUTE_PERMISSIONS: readonly RoutePermission[] = [
     await c.quarter(4, 'open');
     return { url: `${c.plan}/quarters/4/requests`, form: {} };
   }),
-  get(`${PLAN}/quarters/:q/actions/:id/review`, 'the coordinator', COORDINATOR_PAGE, async (c) => ({
-    url: `${c.plan}/quarters/3/actions/${await c.actionId('3.1', 1)}/review`,
-  })),
-  post(`${PLAN}/quarters/:q/actions/:id/review`, 'the coordinator', COORDINATOR_WRITE, async (c) => ({
-    url: `${c.plan}/quarters/3/actions/${await c.actionId('3.1', 1)}/review`,
-    form: { decision: 'accept', comment: '', version: '1' },
-  })),
+  get(
+    `${PLAN}/quarters/:q/actions/:id/review`,
+    'the coordinator, and the partners and lead officers the coordinator makes reviewers (none in the demo), not for actions they lead',
+    COORDINATOR_PAGE,
+    async (c) => ({
+      url: `${c.plan}/quarters/3/actions/${await c.actionId('3.1', 1)}/review`,
+    }),
+  ),
+  post(
+    `${PLAN}/quarters/:q/actions/:id/review`,
+    'the coordinator, and the partners and lead officers the coordinator makes reviewers (none in the demo), not for actions they lead',
+    COORDINATOR_WRITE,
+    async (c) => ({
+      url: `${c.plan}/quarters/3/actions/${await c.actionId('3.1', 1)}/review`,
+      form: { decision: 'accept', comment: '', version: '1' },
+    }),
+  ),
   get(`${PLAN}/quarters/:q/close`, 'the coordinator', COORDINATOR_PAGE, async (c) => {
     await c.quarter(4, 'open');
     return { url: `${c.plan}/quarters/4/close` };

@@ -16,6 +16,7 @@ const member = (role: Role, extra: Partial<Member> = {}): Member => ({
   role,
   organisationId: null,
   personId: null,
+  reviewsUpdates: false,
   ...extra,
 });
 

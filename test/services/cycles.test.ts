@@ -10,8 +10,10 @@ import { loadConfig } from '../../src/config.js';
 import { queryRows } from '../../src/db/client.js';
 import type { Member } from '../../src/domain/permissions.js';
 import { memberActor, systemActor, type Actor } from '../../src/services/actor.js';
+import { addDays, londonDate } from '../../src/domain/cycles.js';
 import {
   closeQuarter,
+  formatDay,
   getCycle,
   getSnapshot,
   listAmendments,
@@ -148,6 +150,12 @@ describe('opening a quarter', () => {
       { field: 'dueOn', message: 'The due date must be on or after 1 January 2025, when Q4 starts' },
     ]);
     expect(problemsOf(await open({ quarter: 4, dueOn: '2205-04-14' }))[0]?.field).toBe('dueOn');
+    // Up to a year after the quarter ends or after today, whichever is later: a late round is fine.
+    const opened = londonDate(OPENED);
+    const yearAfterToday = addDays(opened > '2025-03-31' ? opened : '2025-03-31', 366);
+    expect(problemsOf(await open({ quarter: 4, dueOn: addDays(yearAfterToday, 1) }))).toEqual([
+      { field: 'dueOn', message: `The due date must be on or before ${formatDay(yearAfterToday)}` },
+    ]);
     expect(problemsOf(await open({ quarter: 4, dueOn: '2025-04-14', reminderOffsets: '-7, soon' }))).toEqual([
       {
         field: 'reminderOffsets',

@@ -11,6 +11,7 @@ import { addDays, londonDate } from '../../src/domain/cycles.js';
 import type { Member } from '../../src/domain/permissions.js';
 import type { Quarter } from '../../src/domain/quarters.js';
 import { memberActor, type Actor } from '../../src/services/actor.js';
+import { closeQuarter, openQuarter, requestOutstanding } from '../../src/services/cycles.js';
 import { loadDemo } from '../../src/services/demo.js';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../../src/services/errors.js';
 import { aimHistory, auditTrail } from '../../src/services/history.js';
@@ -21,6 +22,7 @@ import {
   getProgress,
   ledActionIds,
   progressFormData,
+  reviewFormData,
   reviewUpdate,
   saveProgress,
   saveProgressMany,
@@ -558,7 +560,7 @@ describe('the update form’s data', () => {
 describe('JAG review', () => {
   const deps = () => ({ db: database.db, mailer });
 
-  it('is the coordinator’s: a lead officer or partner is refused', async () => {
+  it('is the coordinator’s (and reviewers’): a lead officer or partner is refused', async () => {
     await openCycle(4, addDays(today(), 7));
     const saved = await saveProgress(database.db, lead, mine, {
       quarter: 4,
@@ -722,6 +724,150 @@ describe('JAG review', () => {
     expect(result.emails).toBe(2);
     await smtp.waitFor((m) => m.to.includes('helen.whitehead@sosafe.example'), 'the lead’s email');
     await smtp.waitFor((m) => m.to.includes('coordinator@sosafe.example'), 'the recorder’s email');
+  });
+
+  /** The partner's or Helen's membership with the reviewer's box ticked, read back as a Member. */
+  async function asReviewer(email: string): Promise<Actor> {
+    await database.db
+      .update(t.memberships)
+      .set({ reviewsUpdates: true })
+      .where(
+        sql`${t.memberships.userId} = (select id from users where email = ${email}) and ${t.memberships.partnershipId} = ${partnershipId}`,
+      );
+    return actorFor(email);
+  }
+
+  async function notReviewer(email: string): Promise<void> {
+    await database.db
+      .update(t.memberships)
+      .set({ reviewsUpdates: false })
+      .where(sql`${t.memberships.userId} = (select id from users where email = ${email})`);
+  }
+
+  it('a partner the coordinator made a reviewer accepts and returns updates', async () => {
+    const reviewer = await asReviewer('partner@sosafe.example');
+    try {
+      expect(reviewer.member?.reviewsUpdates).toBe(true);
+      await openCycle(4, addDays(today(), 7));
+      const saved = await saveProgress(database.db, lead, mine, {
+        quarter: 4,
+        status: 'on_track',
+        text: 'Done',
+      });
+      const shown = await reviewFormData(database.db, reviewer, mine, 4);
+      expect(shown.update?.id).toBe(saved.id);
+      const result = await reviewUpdate(
+        deps(),
+        reviewer,
+        saved.id,
+        { decision: 'return', comment: 'Which schools?', version: saved.version },
+        LINKS,
+      );
+      expect(result).toEqual({ state: 'returned', emails: 1 });
+      expect(await getProgress(database.db, mine, 4)).toMatchObject({
+        state: 'returned',
+        reviewedBy: reviewer.userId,
+        reviewComment: 'Which schools?',
+      });
+      const email = await smtp.waitFor((m) => m.to.includes('helen.whitehead@sosafe.example'), 'the return');
+      expect(email.text).toContain('Pat Partner has returned the Q4 2024/25 progress update');
+      const [event] = await queryRows<{ kind: string; actor_label: string }>(
+        database.db,
+        sql`select kind, actor_label from audit_events order by id desc limit 1`,
+      );
+      expect(event).toEqual({ kind: 'progress.returned', actor_label: 'Pat Partner' });
+    } finally {
+      await notReviewer('partner@sosafe.example');
+    }
+  });
+
+  it('a reviewer never reviews an action they lead, and sees no drafts', async () => {
+    const helen = await asReviewer('helen.whitehead@sosafe.example');
+    try {
+      await openCycle(4, addDays(today(), 7));
+      const own = await saveProgress(database.db, helen, mine, {
+        quarter: 4,
+        status: 'on_track',
+        text: 'Mine',
+      });
+      const refused = await reviewUpdate(
+        deps(),
+        helen,
+        own.id,
+        { decision: 'accept', version: own.version },
+        LINKS,
+      ).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(refused).toBeInstanceOf(ForbiddenError);
+      expect((refused as Error).message).toMatch(
+        /^You lead this action, so its update is reviewed by someone else/,
+      );
+      await expect(reviewFormData(database.db, helen, mine, 4)).rejects.toBeInstanceOf(ForbiddenError);
+      expect((await getProgress(database.db, mine, 4))!.state).toBe('submitted');
+
+      // A partner the plan names as a lead is refused too.
+      const named = memberActor({
+        ...partner.member!,
+        reviewsUpdates: true,
+        personId: lead.member!.personId,
+      });
+      await expect(
+        reviewUpdate(deps(), named, own.id, { decision: 'accept', version: own.version }, LINKS),
+      ).rejects.toBeInstanceOf(ForbiddenError);
+
+      // Someone else's action she may review; its draft is not hers to see until it is sent.
+      const draft = await saveProgress(database.db, coordinator, notMine, {
+        quarter: 4,
+        intent: 'draft',
+        text: 'Not sent yet',
+      });
+      expect((await reviewFormData(database.db, helen, notMine, 4)).update).toBeUndefined();
+      expect((await reviewFormData(database.db, coordinator, notMine, 4)).update?.id).toBe(draft.id);
+      const sent = await saveProgress(database.db, coordinator, notMine, {
+        quarter: 4,
+        status: 'at_risk',
+        text: 'Sent',
+        version: draft.version,
+      });
+      expect(
+        await reviewUpdate(deps(), helen, sent.id, { decision: 'accept', version: sent.version }, LINKS),
+      ).toEqual({ state: 'accepted', emails: 0 });
+    } finally {
+      await notReviewer('helen.whitehead@sosafe.example');
+    }
+  });
+
+  it('a reviewer does not open, chase or close quarters; the box means nothing to the board', async () => {
+    const reviewer = await asReviewer('partner@sosafe.example');
+    try {
+      await expect(
+        openQuarter(deps(), reviewer, planId, { quarter: 4, dueOn: addDays(today(), 7) }, LINKS),
+      ).rejects.toBeInstanceOf(ForbiddenError);
+      await openCycle(4, addDays(today(), 7));
+      const [cycle] = await database.db.select().from(t.quarterCycles);
+      await expect(requestOutstanding(deps(), reviewer, cycle!.id, LINKS)).rejects.toBeInstanceOf(
+        ForbiddenError,
+      );
+      await expect(
+        closeQuarter(database.db, reviewer, cycle!.id, { reportedOn: today(), version: cycle!.version }),
+      ).rejects.toBeInstanceOf(ForbiddenError);
+      expect((await database.db.select().from(t.quarterCycles))[0]!.closedAt).toBeNull();
+
+      const saved = await saveProgress(database.db, lead, mine, {
+        quarter: 4,
+        status: 'on_track',
+        text: 'Done',
+      });
+      const board = memberActor({ ...partner.member!, role: 'board_member', reviewsUpdates: true });
+      await expect(
+        reviewUpdate(deps(), board, saved.id, { decision: 'accept', version: saved.version }, LINKS),
+      ).rejects.toBeInstanceOf(ForbiddenError);
+      await expect(reviewFormData(database.db, partner, mine, 4)).rejects.toBeInstanceOf(ForbiddenError);
+    } finally {
+      await notReviewer('partner@sosafe.example');
+    }
   });
 
   it('asks the named lead with an account for an action', async () => {

@@ -7,7 +7,8 @@ import { loadConfig } from '../../src/config.js';
 import { loadDemo } from '../../src/services/demo.js';
 import { createServices, type Services } from '../../src/services/index.js';
 import { buildApp, type AppOptions } from '../../src/web/app.js';
-import { createTestDatabase, type TestDatabase } from './database.js';
+import type { Database } from '../../src/db/client.js';
+import { createTestDatabase, openSecondConnection, type TestDatabase } from './database.js';
 
 export const TEST_PASSWORD = 'correct horse battery staple';
 
@@ -27,14 +28,15 @@ export interface TestAppOptions {
   onRoute?: AppOptions['onRoute'];
 }
 
-export async function createTestApp(options: TestAppOptions = {}): Promise<TestApp> {
-  const database = await createTestDatabase();
-  if (options.demo !== false) await loadDemo(database.db, TEST_PASSWORD);
-  const sessionSecret = 'a test secret that is long enough to use, 48 chars';
+/** Every test app signs its session cookies with this, so a second instance reads the first's. */
+const SESSION_SECRET = 'a test secret that is long enough to use, 48 chars';
+
+/** The app and its services over a database, configured as the tests configure it. */
+async function buildOver(database: Database, options: TestAppOptions) {
   const config = loadConfig({
     NODE_ENV: 'test',
     LOG_LEVEL: 'silent',
-    SESSION_SECRET: sessionSecret,
+    SESSION_SECRET,
     ...options.env,
   });
   const services = createServices(database, {
@@ -44,9 +46,16 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
   const app = await buildApp({
     config,
     services: options.services ? options.services(services) : services,
-    sessionSecret,
+    sessionSecret: SESSION_SECRET,
     onRoute: options.onRoute,
   });
+  return { app, services };
+}
+
+export async function createTestApp(options: TestAppOptions = {}): Promise<TestApp> {
+  const database = await createTestDatabase();
+  if (options.demo !== false) await loadDemo(database.db, TEST_PASSWORD);
+  const { app, services } = await buildOver(database, options);
   return {
     app,
     database,
@@ -58,14 +67,67 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
   };
 }
 
+export interface SecondTestApp {
+  app: FastifyInstance;
+  /** Its own connection to the first app's database (on PGlite, the same handle). */
+  database: Database;
+  services: Services;
+  /** Closes this instance and its connection; the database stays for the first app to drop. */
+  close(): Promise<void>;
+}
+
+/**
+ * A second app instance over the database of `first`, as a second server behind a load balancer
+ * would be: its own services, mailer and connection pool (on PostgreSQL), the same session secret.
+ * Nothing is loaded into the database again. Close it before the first app drops the database.
+ */
+export async function createSecondTestApp(
+  first: TestApp,
+  options: Omit<TestAppOptions, 'demo'> = {},
+): Promise<SecondTestApp> {
+  const database = await openSecondConnection(first.database);
+  const { app, services } = await buildOver(database, options);
+  return {
+    app,
+    database,
+    services,
+    async close() {
+      await app.close();
+      await database.close();
+    },
+  };
+}
+
 /** A browser-like session: keeps the cookie, reads CSRF tokens from the page it posts from. */
 export class Session {
-  cookie = '';
+  /** The browser's cookie, shared with the sessions `on` makes for other app instances. */
+  private readonly jar: { cookie: string };
+  private readonly options: { remoteAddress?: string };
+
   /** `remoteAddress`: the client's address (rate limits count per address); inject's default otherwise. */
   constructor(
     private readonly app: FastifyInstance,
-    private readonly options: { remoteAddress?: string } = {},
-  ) {}
+    { jar, ...options }: { remoteAddress?: string; jar?: { cookie: string } } = {},
+  ) {
+    this.jar = jar ?? { cookie: '' };
+    this.options = options;
+  }
+
+  get cookie(): string {
+    return this.jar.cookie;
+  }
+
+  set cookie(value: string) {
+    this.jar.cookie = value;
+  }
+
+  /**
+   * The same browser, with the same cookie, sending its requests to another app instance (as a
+   * load balancer would): a sign-in or sign-out through either is seen by both.
+   */
+  on(app: FastifyInstance): Session {
+    return new Session(app, { ...this.options, jar: this.jar });
+  }
 
   private keep(headers: Record<string, unknown>): void {
     const set = headers['set-cookie'];

@@ -221,11 +221,17 @@ describe('the update form', () => {
       quarter: '4',
       status: 'complete',
       text: 'Done, after the due date',
+      evidenceUrl: 'https://www.stevenage.gov.uk/news/hate-crime-week?from=<plan>',
       intent: 'submit',
     });
     expect(saved.statusCode).toBe(303);
     const aim = await helen.get(`${base}/aims/${scratchAimNumber}`);
     expect(flashOf(aim.body)).toBe(`Your Q4 update for aim ${scratchAimNumber} has been submitted (late)`);
+    // The aim's page marks it late and links to its evidence, the address escaped.
+    expect(aim.body).toMatch(/data-testid="late-q4-\d+">Late</);
+    expect(aim.body).toContain(
+      'href="https://www.stevenage.gov.uk/news/hate-crime-week?from=&lt;plan&gt;" rel="noopener noreferrer">Evidence',
+    );
     expect(await updateRow(action.id, 4)).toMatchObject({ state: 'submitted', late: true });
     expect(textOf((await helen.get(formUrl(action.id, 4))).body)).toMatch(
       /Submitted on \d{1,2} \w+ \d{4} \(late\)/,
@@ -331,6 +337,11 @@ describe('the update form', () => {
       `Your Q2 update for aim ${scratchAimNumber} has been saved as an amendment`,
     );
     expect((await updateRow(action.id, 2))?.amendedAt).toBeInstanceOf(Date);
+    // The live plan shows it as an amendment, with the way to what the board was shown.
+    expect(aim.body).toMatch(/data-testid="amended-q2-\d+"><strong>Amended \d{1,2} \w+ \d{4}/);
+    expect(aim.body).toContain(
+      `after Q2 was reported to the board. <a class="govuk-link" href="${base}/quarters/2/snapshot">`,
+    );
   });
 
   it('goes back to the one-page list when it came from there, and never off the plan', async () => {

@@ -10,6 +10,7 @@ import { planYearSlug } from '../../domain/quarters.js';
 import { InvalidLinkError, type Links } from '../../services/accounts.js';
 import { ConflictError, ForbiddenError, ValidationError } from '../../services/errors.js';
 import type { Services } from '../../services/index.js';
+import { nextRetryAt } from '../../services/mail.js';
 import { partnershipContext } from '../context.js';
 import { formBody, formErrors } from '../forms.js';
 import { textHelpers } from '../render.js';
@@ -174,6 +175,7 @@ export function registerAccountRoutes(app: FastifyInstance, services: Services, 
       role: person.role,
       organisation: person.organisationId ? String(person.organisationId) : '',
       person: person.personId ? String(person.personId) : '',
+      reviewsUpdates: person.reviewsUpdates ? 'yes' : '',
       version: String(person.version),
     };
     return reply.page('accounts/role.njk', {
@@ -210,7 +212,9 @@ export function registerAccountRoutes(app: FastifyInstance, services: Services, 
         membershipId,
         values,
       );
-      request.session.flash = `${result.name} is now a ${roleWords(result.role)}`;
+      request.session.flash = `${result.name} is now a ${roleWords(result.role)}${
+        result.reviewsUpdates ? ' who reviews quarterly updates' : ''
+      }`;
       return reply.redirect(page.people, 303);
     } catch (error) {
       if (error instanceof ValidationError) return again(400, formErrors(error.problems));
@@ -297,11 +301,17 @@ export function registerAccountRoutes(app: FastifyInstance, services: Services, 
   app.get<{ Params: Slug }>('/p/:slug/outbox', async (request, reply) => {
     const page = await peoplePage(request, request.params.slug);
     const emails = await services.accounts.listOutbox(page.actor, page.partnership.id);
+    // The scheduler retries failed email; with it switched off here, say nothing of a next try.
+    const retries = config.remindersEveryMinutes > 0;
     return reply.page('accounts/outbox.njk', {
       ...page.common,
       title: 'Outbox',
       nav: 'outbox',
-      emails,
+      emails: emails.map((e) => ({
+        ...e,
+        tries: e.attempts === 1 ? 'once' : `${e.attempts} times`,
+        nextTryAt: retries ? nextRetryAt(e) : undefined,
+      })),
       smtp: services.mailer.transport === 'smtp',
       fmt: textHelpers([]),
     });

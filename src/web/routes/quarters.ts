@@ -1,8 +1,9 @@
 /**
  * The coordinator's side of the quarterly cycle: the plan's four quarters; a quarter's page (the
- * form that opens it, then its submission board); JAG review of a submitted update; closing the
- * quarter; and the snapshot as reported to the board, with its CSV and JSON. Thin: each page asks
- * the cycle and progress services, which check the permission again on every read and write.
+ * form that opens it, then its submission board); JAG review of a submitted update (also by the
+ * reviewers the coordinator names, never of an action they lead); closing the quarter; and the
+ * snapshot as reported to the board, with its CSV and JSON. Thin: each page asks the cycle and
+ * progress services, which check the permission again on every read and write.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../../config.js';
@@ -19,7 +20,12 @@ import {
   SUBMISSION_STATE_LABELS,
   type SubmissionState,
 } from '../../domain/cycles.js';
-import { canReviewUpdates, canRunQuarterlyCycle } from '../../domain/permissions.js';
+import {
+  canReviewUpdate,
+  canReviewUpdates,
+  canRunQuarterlyCycle,
+  type Member,
+} from '../../domain/permissions.js';
 import { parseQuarter, planYearSlug, QUARTERS, quarterMonths } from '../../domain/quarters.js';
 import type { Links } from '../../services/accounts.js';
 import type { PlanChangeKind } from '../../services/changes.js';
@@ -151,7 +157,24 @@ function reminderWords(cycle: CycleRow): string[] {
   );
 }
 
-function boardRowView(row: BoardRow, base: string, qbase: string, mayReview: boolean) {
+/**
+ * A row of the board. `reviewer` is the reader when they review updates and the quarter is open;
+ * a reviewer gets no Review link for an action they lead.
+ */
+function boardRowView(
+  row: BoardRow,
+  base: string,
+  qbase: string,
+  partnershipId: number,
+  reviewer: Member | undefined,
+) {
+  const mayReview =
+    reviewer !== undefined &&
+    canReviewUpdate(reviewer, {
+      partnershipId,
+      organisationIds: row.leadOrganisationIds,
+      personIds: row.leadPersonIds,
+    });
   return {
     ...row,
     aimHref: `${base}/aims/${row.aimNumber}#action-${row.actionIndex}`,
@@ -287,7 +310,15 @@ export function registerQuarterRoutes(app: FastifyInstance, services: Services, 
         board,
         counts: board ? stateCounts(board.counts) : [],
         rows: board
-          ? board.rows.map((r) => boardRowView(r, page.base, page.qbase, page.reviews && open))
+          ? board.rows.map((r) =>
+              boardRowView(
+                r,
+                page.base,
+                page.qbase,
+                page.partnership.id,
+                page.reviews && open ? page.member : undefined,
+              ),
+            )
           : [],
         filtered,
         organisationItems: [
@@ -307,6 +338,7 @@ export function registerQuarterRoutes(app: FastifyInstance, services: Services, 
           })),
         ],
         runsCycle: page.runsCycle && open,
+        reviews: page.reviews && open,
         canAskOutstanding: page.runsCycle && open && (board?.counts.not_requested ?? 0) > 0,
         leadOfficer: page.member?.role === 'lead_officer',
         amendments,
@@ -402,10 +434,14 @@ export function registerQuarterRoutes(app: FastifyInstance, services: Services, 
   // ——— JAG review of one submitted update ———
   async function reviewPage(request: FastifyRequest, params: ReviewParams) {
     const page = await quarterPage(request, params);
-    requireCoordinator(page, page.reviews);
+    if (!page.reviews) {
+      throw new ForbiddenError(
+        'Only the coordinator, and the reviewers the coordinator names, review updates.',
+      );
+    }
     const id = /^\d{1,9}$/.test(params.id) ? Number(params.id) : 0;
     const found = findAction(page.tree, id);
-    const data = await services.progress.formData(page.actor, found.action.id, page.quarter);
+    const data = await services.progress.reviewData(page.actor, found.action.id, page.quarter);
     return { page, ...found, ...data };
   }
   type ReviewPage = Awaited<ReturnType<typeof reviewPage>>;
