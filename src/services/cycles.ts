@@ -43,6 +43,7 @@ import { planChanges, type PlanChange } from './changes.js';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError, validate } from './errors.js';
 import type { Mailer } from './mail.js';
 import { loadPlanTree, type PartnershipRow, type PlanTree } from './plan-read.js';
+import { activeRequestCandidates, type EmailRecipient } from './progress.js';
 import { assertMayRead } from './plan-view.js';
 
 export interface CycleDeps {
@@ -303,33 +304,9 @@ async function liveActions(db: Db | Tx, planId: number): Promise<LiveAction[]> {
   });
 }
 
-interface ActiveMember extends RequestCandidate {
-  name: string;
-  email: string;
-}
-
 /** The partnership's members who can be asked: active membership of an active account. */
-async function activeMembers(db: Db | Tx, partnershipId: number): Promise<ActiveMember[]> {
-  return db
-    .select({
-      userId: t.users.id,
-      role: t.memberships.role,
-      personId: t.memberships.personId,
-      organisationId: t.memberships.organisationId,
-      name: t.users.name,
-      email: t.users.email,
-    })
-    .from(t.memberships)
-    .innerJoin(t.users, eq(t.users.id, t.memberships.userId))
-    .where(
-      and(
-        eq(t.memberships.partnershipId, partnershipId),
-        isNull(t.memberships.deactivatedAt),
-        isNull(t.users.deactivatedAt),
-      ),
-    )
-    .orderBy(asc(t.users.name), asc(t.users.id));
-}
+type ActiveMember = RequestCandidate & EmailRecipient;
+const activeMembers = activeRequestCandidates;
 
 /** The quarter's updates of these actions, drafts included. */
 async function quarterUpdates(db: Db | Tx, actionIds: readonly number[], quarter: Quarter) {

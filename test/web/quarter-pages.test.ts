@@ -191,7 +191,8 @@ describe('opening Q4', () => {
     expect(response.headers.location).toBe(q4);
     // The demo's lead officers with accounts: Helen Whitehead leads two actions of 3.1, Tania King five.
     expect(await flashAfter(s.coordinator, response)).toBe(
-      'Q4 is open: 2 lead officers were emailed about 7 actions; 27 actions have nobody to ask',
+      'Q4 is open: 2 lead officers were asked about 7 actions; 27 actions have nobody to ask. ' +
+        'No mail server is set up, so the emails are in the Outbox: send them on from there',
     );
     const email = await latestEmailTo(DEMO.lead);
     expect(email?.subject).toBe(
@@ -301,7 +302,8 @@ describe('the submission board', () => {
     const response = await s.coordinator.post(q4, {}, `${q4}/requests`);
     expect(response.statusCode).toBe(303);
     expect(await flashAfter(s.coordinator, response)).toBe(
-      'Asked for 1 more update: 1 lead officer was emailed',
+      'Asked for 1 more update: 1 lead officer was asked. ' +
+        'No mail server is set up, so the emails are in the Outbox: send them on from there',
     );
     const email = await latestEmailTo(DEMO.lead);
     expect(email?.body).toContain(`${base}/actions/${added.id}/progress?quarter=4`);

@@ -28,7 +28,7 @@ import {
 } from '../../domain/permissions.js';
 import { parseQuarter, planYearSlug, QUARTERS, quarterMonths } from '../../domain/quarters.js';
 import type { Links } from '../../services/accounts.js';
-import type { PlanChangeKind } from '../../services/changes.js';
+import { PLAN_CHANGE_LABELS } from '../../services/changes.js';
 import type { BoardRow, CycleRow, QuarterSnapshot } from '../../services/cycles.js';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../../services/errors.js';
 import type { Services } from '../../services/index.js';
@@ -118,20 +118,6 @@ function pageErrors(problems: readonly Problem[], anchors: Record<string, string
   return errors;
 }
 
-const CHANGE_KIND_LABELS: Record<PlanChangeKind, string> = {
-  aim_added: 'Aim added',
-  aim_changed: 'Aim changed',
-  aim_archived: 'Aim archived',
-  action_added: 'Action added',
-  action_archived: 'Action archived',
-  priority_added: 'Priority added',
-  priority_changed: 'Priority changed',
-  priority_archived: 'Priority archived',
-  section_added: 'Section added',
-  section_changed: 'Section changed',
-  section_archived: 'Section archived',
-};
-
 function phaseWords(cycle: CycleRow | undefined): { tag: string; tagClass: string; text: string } {
   if (!cycle) return { tag: 'Not opened', tagClass: 'govuk-tag--grey', text: 'Not opened for updates' };
   if (cycle.phase === 'closed') {
@@ -204,6 +190,11 @@ function snapshotFileName(slug: string, snapshot: QuarterSnapshot): string {
 }
 
 export function registerQuarterRoutes(app: FastifyInstance, services: Services, config: Config): void {
+  // Without a mail server the requests wait in the Outbox: the page must not say they were emailed.
+  const viaOutbox = services.mailer.transport === 'outbox';
+  const outboxNote = viaOutbox
+    ? '. No mail server is set up, so the emails are in the Outbox: send them on from there'
+    : '';
   const links = (request: FastifyRequest): Links => ({
     baseUrl: config.publicUrl ?? `${request.protocol}://${request.host}`,
   });
@@ -385,15 +376,13 @@ export function registerQuarterRoutes(app: FastifyInstance, services: Services, 
         { quarter: page.quarter, dueOn: due.iso, reminderOffsets: values.reminderOffsets ?? '' },
         links(request),
       );
-      const asked = `${plural(result.emails, 'lead officer was', 'lead officers were')} emailed about ${plural(
-        result.requested,
-        'action',
-        'actions',
-      )}`;
+      const asked = `${plural(result.emails, 'lead officer was', 'lead officers were')} ${
+        viaOutbox ? 'asked' : 'emailed'
+      } about ${plural(result.requested, 'action', 'actions')}`;
       const nobody = result.notRequested
         ? `; ${plural(result.notRequested, 'action has', 'actions have')} nobody to ask`
         : '';
-      request.session.flash = `Q${page.quarter} is open: ${asked}${nobody}`;
+      request.session.flash = `Q${page.quarter} is open: ${asked}${nobody}${result.emails ? outboxNote : ''}`;
     } catch (error) {
       if (!(error instanceof ValidationError)) throw error;
       // The quarter field is the address's: a problem with it means it was opened meanwhile.
@@ -422,7 +411,7 @@ export function registerQuarterRoutes(app: FastifyInstance, services: Services, 
             result.emails,
             'lead officer was',
             'lead officers were',
-          )} emailed`
+          )} ${viaOutbox ? 'asked' : 'emailed'}${result.emails ? outboxNote : ''}`
         : 'There was nobody new to ask: every action with someone to ask had been asked already';
     } catch (error) {
       if (!(error instanceof ValidationError || error instanceof ConflictError)) throw error;
@@ -692,7 +681,7 @@ export function registerQuarterRoutes(app: FastifyInstance, services: Services, 
       snapshot,
       sections,
       counts: stateCounts(countStates(snapshot.board)),
-      changes: snapshot.changes.map((c) => ({ ...c, kindLabel: CHANGE_KIND_LABELS[c.kind] ?? c.kind })),
+      changes: snapshot.changes.map((c) => ({ ...c, kindLabel: PLAN_CHANGE_LABELS[c.kind] ?? c.kind })),
       amendments,
       csvHref: `${file}.csv`,
       jsonHref: `${file}.json`,
