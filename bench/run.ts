@@ -9,7 +9,7 @@ import { performance } from 'node:perf_hooks';
 import { loadConfig } from '../src/config.js';
 import { openDatabase } from '../src/db/client.js';
 import { systemActor } from '../src/services/actor.js';
-import { loadDemo, readDemoFile } from '../src/services/demo.js';
+import { DEMO_ACCOUNTS, loadDemo, readDemoFile } from '../src/services/demo.js';
 import { createServices } from '../src/services/index.js';
 import { exportPlanFile } from '../src/services/plan-export.js';
 import { importPlanFile } from '../src/services/plan-import.js';
@@ -43,7 +43,9 @@ const [openMs, database] = await time(async () => {
 rows.push(`| open an empty embedded database and migrate | ${ms(openMs)} | | |`);
 
 const [demoMs] = await time(() => loadDemo(database.db, PASSWORD));
-rows.push(`| load the demo plan and 4 accounts (argon2id hashing included) | ${ms(demoMs)} | | |`);
+rows.push(
+  `| load the demo plan and its ${DEMO_ACCOUNTS.length} accounts (argon2id hashing included) | ${ms(demoMs)} | | |`,
+);
 
 const partnership = await getPartnershipBySlug(database.db, 'sosafe');
 const exportSamples: number[] = [];
@@ -85,6 +87,31 @@ const signedIn = await app.inject({
 const cookie = String(signedIn.headers['set-cookie']).split(';')[0]!;
 
 const base = '/p/sosafe/plans/2024-25';
+// The quarterly round: Q4 open (its requests written to the outbox), Q3 opened and closed, so the
+// submission board and a frozen snapshot are measured beside the plan's pages.
+const cycles = createServices(database).cycles;
+const planId = (await database.db.query.plans.findFirst())!.id;
+const links = { baseUrl: 'http://localhost:3000' };
+const [openQ4Ms] = await time(() =>
+  cycles.open(systemActor(), planId, { quarter: 4, dueOn: '2025-04-14' }, links),
+);
+rows.push(
+  `| open Q4 for updates: 34 actions, requests written for the lead officers | ${ms(openQ4Ms)} | | |`,
+);
+await cycles.open(systemActor(), planId, { quarter: 3, dueOn: '2025-01-14' }, links);
+const q3 = (await cycles.get(systemActor(), planId, 3))!;
+const [closeMs] = await time(() =>
+  cycles.close(systemActor(), q3.id, { reportedOn: '2025-01-21', version: q3.version }),
+);
+rows.push(`| close Q3: freeze the plan, the board and the changes into a snapshot | ${ms(closeMs)} | | |`);
+const reminderSamples: number[] = [];
+for (let i = 0; i < 20; i++)
+  reminderSamples.push((await time(() => cycles.sendDueReminders(new Date(), links)))[0]);
+const r = stats(reminderSamples);
+rows.push(
+  `| the scheduler's reminder run, nothing due (20 runs) | ${ms(r.median)} | ${ms(r.p95)} | ${ms(r.max)} |`,
+);
+
 const pages: [string, string][] = [
   ['the plan', base],
   ['an aim (3.1, three actions)', `${base}/aims/3.1`],
@@ -92,6 +119,9 @@ const pages: [string, string][] = [
   ['the whole plan, filtered by section and quarter', `${base}/document?section=2&quarter=3`],
   ['search "hate crime"', `${base}/search?q=hate+crime`],
   ['about the plan', `${base}/about`],
+  ['the Q4 submission board (34 actions)', `${base}/quarters/4`],
+  ['the Q3 snapshot, as reported to the board', `${base}/quarters/3/snapshot`],
+  ['the changes of the year', `${base}/changes`],
   ['/health', '/health'],
 ];
 for (const [name, url] of pages) {
