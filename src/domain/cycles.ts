@@ -96,10 +96,19 @@ export function offsetLabel(offsetDays: number): string {
   return `${n} day${n === 1 ? '' : 's'} ${offsetDays < 0 ? 'before' : 'after'} the due date`;
 }
 
+/** Reminders go from this hour of their day (Europe/London), not in the small hours. */
+export const REMINDER_HOUR = 8;
+
+/** The hour of the day in Europe/London, 0–23. */
+export function londonHour(at: Date): number {
+  return Number(at.toLocaleString('en-GB', { timeZone: 'Europe/London', hour: '2-digit', hourCycle: 'h23' }));
+}
+
 /**
- * The reminder rounds of a cycle that are due now and have not gone: their day has come, and it
- * came after the day the quarter was opened (a quarter opened three days before its due date gets
- * no "7 days before" reminder on top of the request itself). Oldest first.
+ * The reminder rounds of a cycle that are due now and have not gone: their day has come (from
+ * REMINDER_HOUR on that day), and it came after the day the quarter was opened (a quarter opened
+ * three days before its due date gets no "7 days before" reminder on top of the request itself).
+ * Oldest first.
  */
 export function dueReminderOffsets(
   cycle: { dueOn: string; reminderOffsets: readonly number[]; openedAt: Date; closedAt: Date | null },
@@ -108,12 +117,13 @@ export function dueReminderOffsets(
 ): number[] {
   if (cycle.closedAt) return [];
   const today = londonDate(now);
+  const startedToday = londonHour(now) >= REMINDER_HOUR;
   const opened = londonDate(cycle.openedAt);
   return [...new Set(cycle.reminderOffsets)]
     .filter((offset) => !alreadySent.includes(offset))
     .filter((offset) => {
       const day = reminderDate(cycle.dueOn, offset);
-      return day <= today && day > opened;
+      return (day < today || (day === today && startedToday)) && day > opened;
     })
     .sort((a, b) => a - b);
 }

@@ -124,8 +124,14 @@ describe('reminders at offsets from the due date', () => {
     await recordUpdate(actionId('2.1'), 4, 'submitted');
     await recordUpdate(actionId('2.2'), 4, 'draft');
     const sent = smtp.messages.length;
-    // 00:30 on 7 April in London (British Summer Time) is still 6 April in UTC.
-    const now = new Date('2025-04-06T23:30:00Z');
+    // 00:30 on 7 April in London (British Summer Time, still 6 April in UTC): the day has come, but
+    // reminders wait for the working day.
+    expect(await sendDueReminders(deps, new Date('2025-04-06T23:30:00Z'), links)).toEqual({
+      ran: true,
+      rounds: [],
+    });
+    // 08:00 in London is 07:00 UTC in April.
+    const now = new Date('2025-04-07T07:00:00Z');
     const result = await sendDueReminders(deps, now, links);
     expect(result).toEqual({ ran: true, rounds: [{ cycleId, offsetDays: -7, recipients: 1 }] });
 
