@@ -498,6 +498,28 @@ export const invitations = pgTable(
   (t) => [index('invitations_email').on(t.email)],
 );
 
+/**
+ * A token for the read-only API (/api/v1), issued by the coordinator for Power BI, Excel or a
+ * dashboard. Only its SHA-256 hash is stored; `prefix` (its first 8 characters) lets people tell
+ * tokens apart. Revoked, never deleted.
+ */
+export const apiTokens = pgTable(
+  'api_tokens',
+  {
+    id: id(),
+    partnershipId: partnershipId(),
+    name: text('name').notNull(),
+    tokenHash: text('token_hash').notNull().unique(),
+    prefix: text('prefix').notNull(),
+    createdBy: integer('created_by').references(() => users.id),
+    createdAt: createdAt(),
+    lastUsedAt: timestamp('last_used_at', { withTimezone: true }),
+    revokedAt: timestamp('revoked_at', { withTimezone: true }),
+    expiresAt: timestamp('expires_at', { withTimezone: true }),
+  },
+  (t) => [index('api_tokens_partnership').on(t.partnershipId)],
+);
+
 /** A password reset link: valid for a short time, works once. Accounts are global, so no partnership. */
 export const passwordResets = pgTable('password_resets', {
   id: id(),

@@ -4,6 +4,7 @@
  */
 import type { Database, Db } from '../db/client.js';
 import { accountServices } from './accounts.js';
+import * as apiTokens from './api-tokens.js';
 import { memberActor, type Actor } from './actor.js';
 import * as changes from './changes.js';
 import * as comments from './comments.js';
@@ -137,6 +138,14 @@ export function createServices(
       get: comments.getComment,
       add: comments.addComment,
       archive: comments.archiveComment,
+    }),
+    /** Tokens for the read-only API: the coordinator issues and revokes them. */
+    apiTokens: bind(db, {
+      list: apiTokens.listApiTokens,
+      get: apiTokens.getApiToken,
+      issue: apiTokens.issueApiToken,
+      revoke: apiTokens.revokeApiToken,
+      authenticate: apiTokens.authenticateApiToken,
     }),
     memberActor,
   };

@@ -26,6 +26,8 @@ import type { SignedInUser } from '../services/users.js';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../services/errors.js';
 import { configureNunjucks, govukDir, viewsDir } from './render.js';
 import { registerAccountRoutes } from './routes/accounts.js';
+import { registerApiRoutes } from './routes/api.js';
+import { registerApiTokenRoutes } from './routes/api-tokens.js';
 import { registerAuthRoutes } from './routes/auth.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerOidcRoutes } from './routes/oidc.js';
@@ -205,6 +207,7 @@ export async function buildApp({
   registerChangesRoutes(app, services);
   registerAccountRoutes(app, services, config);
   registerQuarterRoutes(app, services, config);
+  registerApiTokenRoutes(app, services);
   registerSiteRoutes(app);
 
   app.setNotFoundHandler(async (request, reply) => {
@@ -261,6 +264,9 @@ export async function buildApp({
       message: config.production ? undefined : error.message,
     });
   });
+
+  // Last: awaiting a plugin settles the routes registered so far, so the handlers above must be set first.
+  await registerApiRoutes(app, services);
 
   return app;
 }

@@ -22,8 +22,9 @@ export type Audience = (typeof AUDIENCES)[number];
  * - signed-out: sent to the sign-in page, and the session is no longer signed in
  * - forbidden: refused (403)
  * - not-found: 404
+ * - unauthorized: 401, for the API, which takes a bearer token and never a browser's session
  */
-export type Outcome = 'ok' | 'sign-in' | 'signed-out' | 'forbidden' | 'not-found';
+export type Outcome = 'ok' | 'sign-in' | 'signed-out' | 'forbidden' | 'not-found' | 'unauthorized';
 
 export type Expectations = Record<Audience, Outcome>;
 
@@ -80,6 +81,8 @@ export interface SampleContext {
   newPasswordReset(): Promise<{ token: string }>;
   /** A new email address, with no account. */
   newEmail(): string;
+  /** A new API token of the demo partnership, issued by its coordinator for this request. */
+  newApiToken(): Promise<{ id: number }>;
 }
 
 export interface RouteCase {
@@ -163,6 +166,18 @@ export const COMMENTERS_PAGE = outcomes('sign-in', 'ok', 'ok', 'ok', 'forbidden'
 export const COMMENTERS_WRITE = outcomes('forbidden', 'ok', 'ok', 'ok', 'forbidden', 'forbidden');
 /** Your own account: anyone signed in. A signed-out POST is refused. */
 export const SIGNED_IN_WRITE = outcomes('forbidden', 'ok', 'ok', 'ok', 'ok', 'ok');
+/**
+ * The read-only API: a bearer token or nothing. A browser's session, whoever is signed in, is
+ * not a token (test/web/api.test.ts covers the tokens: missing, bad, revoked, another partnership's).
+ */
+export const BEARER_TOKEN = outcomes(
+  'unauthorized',
+  'unauthorized',
+  'unauthorized',
+  'unauthorized',
+  'unauthorized',
+  'unauthorized',
+);
 /** Nobody: it does not exist. */
 export const NOT_FOUND = outcomes(
   'not-found',
@@ -663,6 +678,53 @@ export const ROUTE_PERMISSIONS: readonly RoutePermission[] = [
     return { url: `/p/sosafe/people/${member.id}/reactivate`, form: { version: String(member.version) } };
   }),
   get('/p/:slug/outbox', 'the coordinator', COORDINATOR_PAGE, () => ({ url: '/p/sosafe/outbox' })),
+
+  // ——— API tokens: the coordinator ———
+  get('/p/:slug/api-tokens', 'the coordinator', COORDINATOR_PAGE, () => ({ url: '/p/sosafe/api-tokens' })),
+  get('/p/:slug/api-tokens/new', 'the coordinator', COORDINATOR_PAGE, () => ({
+    url: '/p/sosafe/api-tokens/new',
+  })),
+  post('/p/:slug/api-tokens/new', 'the coordinator', COORDINATOR_WRITE, () => ({
+    url: '/p/sosafe/api-tokens/new',
+    form: { name: 'Permission check token', expiresInDays: '' },
+  })),
+  get(
+    '/p/:slug/api-tokens/:id/revoke',
+    'the coordinator',
+    COORDINATOR_PAGE,
+    async (c) => ({ url: `/p/sosafe/api-tokens/${(await c.newApiToken()).id}/revoke` }),
+    [
+      {
+        what: 'a token that does not exist',
+        sample: () => ({ url: '/p/sosafe/api-tokens/999999/revoke' }),
+        expect: outcomes('sign-in', 'not-found', 'forbidden', 'forbidden', 'forbidden', 'forbidden'),
+      },
+    ],
+  ),
+  post('/p/:slug/api-tokens/:id/revoke', 'the coordinator', COORDINATOR_WRITE, async (c) => ({
+    url: `/p/sosafe/api-tokens/${(await c.newApiToken()).id}/revoke`,
+    form: {},
+  })),
+
+  // ——— The read-only API: a bearer token of the partnership, never a session ———
+  get('/api/v1/openapi.json', 'anyone: the API’s description holds no data', PUBLIC, () => ({
+    url: '/api/v1/openapi.json',
+  })),
+  get('/api/v1/partnerships/:slug', 'a token of the partnership', BEARER_TOKEN, () => ({
+    url: '/api/v1/partnerships/sosafe',
+  })),
+  get('/api/v1/partnerships/:slug/plans/:year', 'a token of the partnership', BEARER_TOKEN, (c) => ({
+    url: `/api/v1/partnerships/sosafe/plans/${c.plan.split('/').at(-1)!}`,
+  })),
+  get('/api/v1/partnerships/:slug/plans/:year/quarters', 'a token of the partnership', BEARER_TOKEN, (c) => ({
+    url: `/api/v1/partnerships/sosafe/plans/${c.plan.split('/').at(-1)!}/quarters`,
+  })),
+  get(
+    '/api/v1/partnerships/:slug/plans/:year/quarters/:q/snapshot',
+    'a token of the partnership',
+    BEARER_TOKEN,
+    (c) => ({ url: `/api/v1/partnerships/sosafe/plans/${c.plan.split('/').at(-1)!}/quarters/1/snapshot` }),
+  ),
 
   // ——— Links sent by email: whoever holds the link ———
   get(

@@ -309,6 +309,12 @@ const context: SampleContext = {
     await t.services.accounts.requestPasswordReset({ email }, links);
     return { token: await emailedToken(email, '/reset-password') };
   },
+  async newApiToken() {
+    const { id } = await t.services.apiTokens.issue(actor, await demoPartnershipId(), {
+      name: 'Permission check token',
+    });
+    return { id };
+  },
   newEmail() {
     return `someone-${++emailCount}@permission-check.example`;
   },
@@ -323,6 +329,7 @@ function outcomeOf(response: LightMyRequestResponse): Outcome | `status ${number
   if (status >= 200 && status < 300) return 'ok';
   if (status === 403) return 'forbidden';
   if (status === 404) return 'not-found';
+  if (status === 401) return 'unauthorized';
   return `status ${status}`;
 }
 
