@@ -9,6 +9,7 @@
  */
 import { sql } from 'drizzle-orm';
 import {
+  type AnyPgColumn,
   bigint,
   boolean,
   date,
@@ -157,6 +158,8 @@ export const aims = pgTable(
     title: text('title').notNull(),
     position: integer('position').notNull(),
     addedOn: date('added_on'),
+    /** The aim of the previous year's plan this one was carried over from (roll-over), if any. */
+    carriedFromAimId: integer('carried_from_aim_id').references((): AnyPgColumn => aims.id),
     version: version(),
     createdAt: createdAt(),
     updatedAt: updatedAt(),

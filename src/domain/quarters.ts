@@ -51,6 +51,12 @@ export function parsePlanYear(value: string): string | undefined {
   return isPlanYear(year) ? year : undefined;
 }
 
+/** The plan year after this one: "2024/25" → "2025/26". */
+export function nextPlanYear(year: string): string {
+  const start = Number(year.slice(0, 4)) + 1;
+  return `${start}/${String((start + 1) % 100).padStart(2, '0')}`;
+}
+
 /** First and last day of a plan year, as ISO dates. */
 export function planYearDates(year: string): { startsOn: string; endsOn: string } {
   const start = Number(year.slice(0, 4));

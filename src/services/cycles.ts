@@ -40,7 +40,14 @@ import type { Links } from './accounts.js';
 import { systemActor, type Actor } from './actor.js';
 import { recordAudit } from './audit.js';
 import { planChanges, type PlanChange } from './changes.js';
-import { ConflictError, ForbiddenError, NotFoundError, ValidationError, validate } from './errors.js';
+import {
+  ConflictError,
+  ForbiddenError,
+  isUniqueViolation,
+  NotFoundError,
+  ValidationError,
+  validate,
+} from './errors.js';
 import type { Mailer } from './mail.js';
 import { loadPlanTree, type PartnershipRow, type PlanTree } from './plan-read.js';
 import { activeRequestCandidates, type EmailRecipient } from './progress.js';
@@ -706,13 +713,6 @@ export async function openQuarter(
     notRequested: outcome.notRequested,
     emails: outcome.emailIds.length,
   };
-}
-
-function isUniqueViolation(error: unknown): boolean {
-  for (let e: unknown = error; e && typeof e === 'object'; e = (e as { cause?: unknown }).cause) {
-    if ((e as { code?: unknown }).code === '23505') return true;
-  }
-  return false;
 }
 
 function closedError(cycle: { quarter: number }, year: string): ValidationError {

@@ -43,3 +43,11 @@ export function validate<T>(schema: z.ZodType<T>, input: unknown, wholeForm = 'f
   }
   return parsed.data;
 }
+
+/** A PostgreSQL unique violation (23505), however deeply the driver wrapped it. */
+export function isUniqueViolation(error: unknown): boolean {
+  for (let e: unknown = error; e && typeof e === 'object'; e = (e as { cause?: unknown }).cause) {
+    if ((e as { code?: unknown }).code === '23505') return true;
+  }
+  return false;
+}

@@ -44,6 +44,7 @@ const KIND_WORDS: Record<string, string> = {
   'user.signed_in': 'Signed in',
   'user.signed_out': 'Signed out',
   'plan.imported': 'Imported a plan',
+  'plan.rolled_over': 'Started next year’s plan',
   'plan.exported': 'Exported the plan',
   'partnership.created': 'Created the partnership',
   'partnership.imported': 'Imported the partnership',

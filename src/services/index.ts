@@ -17,6 +17,7 @@ import * as planRead from './plan-read.js';
 import { latestPlanYear, openPlan } from './plan-view.js';
 import * as priorities from './priorities.js';
 import * as progress from './progress.js';
+import * as rollOver from './roll-over.js';
 import { searchPlan } from './search.js';
 import { DatabaseSessionStore } from './sessions.js';
 import { clearSignInFailures, lockedForMinutes, recordSignInFailure } from './sign-in-throttle.js';
@@ -87,6 +88,8 @@ export function createServices(
       archiveAction: planEdit.archiveAction,
       move: planEdit.move,
     }),
+    /** Next year's plan from this year's: the coordinator chooses the aims that carry over. */
+    rollOver: bind(db, { target: rollOver.rollOverTarget, create: rollOver.rollOver }),
     progress: {
       ...bind(db, {
         save: progress.saveProgress,

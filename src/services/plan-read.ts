@@ -4,6 +4,7 @@
  * export; the shaping is done here, not in templates.
  */
 import { and, asc, eq, inArray, isNull, ne } from 'drizzle-orm';
+import { alias } from 'drizzle-orm/pg-core';
 import { allQueries, type Db, type Tx } from '../db/client.js';
 import * as t from '../db/schema.js';
 import { compareAimNumbers } from '../domain/numbering.js';
@@ -67,6 +68,8 @@ export interface AimNode {
   title: string;
   position: number;
   addedOn: string | null;
+  /** The aim of an earlier year's plan this one was carried over from (roll-over). */
+  carriedFrom: { year: string; number: string } | null;
   version: number;
   archivedAt: Date | null;
   actions: ActionNode[];
@@ -157,8 +160,10 @@ export async function loadPlanTree(
     .where(and(eq(t.plans.partnershipId, partnership.id), eq(t.plans.year, year)));
   if (!plan) throw new NotFoundError(`The plan ${year}`);
   const live = !options.includeArchived;
+  const earlierAim = alias(t.aims, 'earlier_aim');
+  const earlierPlan = alias(t.plans, 'earlier_plan');
 
-  const [headlineAims, objectives, priorities, sections, aims] = await allQueries(db, [
+  const [headlineAims, objectives, priorities, sections, aimRows] = await allQueries(db, [
     db
       .select()
       .from(t.headlineAims)
@@ -175,12 +180,23 @@ export async function loadPlanTree(
       .from(t.sections)
       .where(and(eq(t.sections.planId, plan.id), live ? isNull(t.sections.archivedAt) : undefined))
       .orderBy(asc(t.sections.position), asc(t.sections.id)),
+    // The aim each was carried over from, joined here rather than asked for separately.
     db
-      .select()
+      .select({ aim: t.aims, carriedFromYear: earlierPlan.year, carriedFromNumber: earlierAim.number })
       .from(t.aims)
+      .leftJoin(earlierAim, eq(earlierAim.id, t.aims.carriedFromAimId))
+      .leftJoin(earlierPlan, eq(earlierPlan.id, earlierAim.planId))
       .where(and(eq(t.aims.planId, plan.id), live ? isNull(t.aims.archivedAt) : undefined))
       .orderBy(asc(t.aims.position), asc(t.aims.id)),
   ]);
+  const carriedFrom = new Map(
+    aimRows.flatMap((r) =>
+      r.carriedFromYear && r.carriedFromNumber
+        ? [[r.aim.id, { year: r.carriedFromYear, number: r.carriedFromNumber }] as const]
+        : [],
+    ),
+  );
+  const aims = aimRows.map((r) => r.aim);
   const aimIds = aims.map((a) => a.id);
   const priorityIds = priorities.map((p) => p.id);
   const actions = aimIds.length
@@ -275,6 +291,7 @@ export async function loadPlanTree(
     title: aim.title,
     position: aim.position,
     addedOn: aim.addedOn,
+    carriedFrom: carriedFrom.get(aim.id) ?? null,
     version: aim.version,
     archivedAt: aim.archivedAt,
     deliveryPrinciples: (principlesByAim.get(aim.id) ?? []).map((d) => ({

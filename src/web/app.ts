@@ -38,6 +38,7 @@ import { registerEditRoutes } from './routes/edit.js';
 import { registerHistoryRoutes } from './routes/history.js';
 import { registerCommentRoutes } from './routes/comments.js';
 import { registerChangesRoutes } from './routes/changes.js';
+import { registerRollOverRoutes } from './routes/roll-over.js';
 import { registerSiteRoutes } from './routes/site.js';
 
 declare module 'fastify' {
@@ -205,6 +206,7 @@ export async function buildApp({
   registerHistoryRoutes(app, services);
   registerCommentRoutes(app, services);
   registerChangesRoutes(app, services);
+  registerRollOverRoutes(app, services);
   registerAccountRoutes(app, services, config);
   registerQuarterRoutes(app, services, config);
   registerApiTokenRoutes(app, services);

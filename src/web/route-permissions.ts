@@ -493,6 +493,15 @@ export const ROUTE_PERMISSIONS: readonly RoutePermission[] = [
     };
   }),
 
+  // ——— Roll-over: the coordinator starts next year's plan ———
+  get(`${PLAN}/roll-over`, 'the coordinator', COORDINATOR_PAGE, (c) => ({ url: `${c.plan}/roll-over` })),
+  post(
+    `${PLAN}/roll-over`,
+    'the coordinator (once: the next year’s plan, once made, is not made again)',
+    COORDINATOR_WRITE,
+    async (c) => ({ url: `${c.plan}/roll-over`, form: { aims: String((await c.newAim()).id) } }),
+  ),
+
   // ——— The changes of the year: members ———
   get(`${PLAN}/changes`, 'members, the board too', MEMBERS, (c) => ({ url: `${c.plan}/changes` })),
   get(`${PLAN}/changes.csv`, 'members, the board too', MEMBERS, (c) => ({ url: `${c.plan}/changes.csv` })),

@@ -1,0 +1,2 @@
+ALTER TABLE "aims" ADD COLUMN "carried_from_aim_id" integer;--> statement-breakpoint
+ALTER TABLE "aims" ADD CONSTRAINT "aims_carried_from_aim_id_aims_id_fk" FOREIGN KEY ("carried_from_aim_id") REFERENCES "public"."aims"("id") ON DELETE no action ON UPDATE no action;
