@@ -104,32 +104,28 @@ export interface PlanTree {
   sections: SectionNode[];
 }
 
+const partnershipColumns = {
+  id: t.partnerships.id,
+  slug: t.partnerships.slug,
+  name: t.partnerships.name,
+  area: t.partnerships.area,
+  principlesIntro: t.partnerships.principlesIntro,
+};
+
+export async function getPartnershipById(db: Db | Tx, id: number): Promise<PartnershipRow> {
+  const [row] = await db.select(partnershipColumns).from(t.partnerships).where(eq(t.partnerships.id, id));
+  if (!row) throw new NotFoundError('The partnership');
+  return row;
+}
+
 export async function getPartnershipBySlug(db: Db, slug: string): Promise<PartnershipRow> {
-  const [row] = await db
-    .select({
-      id: t.partnerships.id,
-      slug: t.partnerships.slug,
-      name: t.partnerships.name,
-      area: t.partnerships.area,
-      principlesIntro: t.partnerships.principlesIntro,
-    })
-    .from(t.partnerships)
-    .where(eq(t.partnerships.slug, slug));
+  const [row] = await db.select(partnershipColumns).from(t.partnerships).where(eq(t.partnerships.slug, slug));
   if (!row) throw new NotFoundError(`The partnership "${slug}"`);
   return row;
 }
 
 export async function listPartnerships(db: Db): Promise<PartnershipRow[]> {
-  return db
-    .select({
-      id: t.partnerships.id,
-      slug: t.partnerships.slug,
-      name: t.partnerships.name,
-      area: t.partnerships.area,
-      principlesIntro: t.partnerships.principlesIntro,
-    })
-    .from(t.partnerships)
-    .orderBy(asc(t.partnerships.name));
+  return db.select(partnershipColumns).from(t.partnerships).orderBy(asc(t.partnerships.name));
 }
 
 export async function listPlanYears(db: Db, partnershipId: number): Promise<string[]> {

@@ -14,7 +14,7 @@ import { nextPlanYear, parsePlanYear, planYearDates } from '../domain/quarters.j
 import type { Actor } from './actor.js';
 import { recordAudit } from './audit.js';
 import { ForbiddenError, isUniqueViolation, NotFoundError, ValidationError, validate } from './errors.js';
-import { allAims, loadPlanTree, type Party, type PartnershipRow, type PlanTree } from './plan-read.js';
+import { allAims, getPartnershipById, loadPlanTree, type Party, type PlanTree } from './plan-read.js';
 
 const CHOOSE = 'Choose at least one aim to carry over';
 
@@ -56,21 +56,6 @@ function requireCoordinator(actor: Actor, partnershipId: number): void {
   }
 }
 
-async function partnershipRow(tx: Tx, partnershipId: number): Promise<PartnershipRow> {
-  const [row] = await tx
-    .select({
-      id: t.partnerships.id,
-      slug: t.partnerships.slug,
-      name: t.partnerships.name,
-      area: t.partnerships.area,
-      principlesIntro: t.partnerships.principlesIntro,
-    })
-    .from(t.partnerships)
-    .where(eq(t.partnerships.id, partnershipId));
-  if (!row) throw new NotFoundError('The partnership');
-  return row;
-}
-
 /** The plan year a roll-over of this plan would make, and whether it exists already. */
 export async function rollOverTarget(
   db: Db,
@@ -107,7 +92,7 @@ export async function rollOver(
     new ValidationError([{ field: 'aims', message: `The ${year} plan already exists` }]);
   return db
     .transaction(async (tx) => {
-      const partnership = await partnershipRow(tx, partnershipId);
+      const partnership = await getPartnershipById(tx, partnershipId);
       const clash = await tx
         .select({ id: t.plans.id })
         .from(t.plans)
