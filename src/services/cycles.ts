@@ -12,7 +12,6 @@ import {
   DEFAULT_REMINDER_OFFSETS,
   addDays,
   awaitsSubmission,
-  cyclePhase,
   dueReminderOffsets,
   isIsoDate,
   londonDate,
@@ -39,6 +38,7 @@ import type { Status } from '../domain/status.js';
 import type { Links } from './accounts.js';
 import { systemActor, type Actor } from './actor.js';
 import { recordAudit } from './audit.js';
+import { cycleById, findCycle, selectCycles } from './cycle-read.js';
 import { planChanges, type PlanChange } from './changes.js';
 import {
   ConflictError,
@@ -171,61 +171,6 @@ async function planInfo(db: Db | Tx, planId: number): Promise<PlanInfo> {
     .where(eq(t.plans.id, planId));
   if (!row) throw new NotFoundError('The plan');
   return row;
-}
-
-const openedByUser = sql<
-  string | null
->`(select name from users where users.id = ${t.quarterCycles.openedBy})`;
-const closedByUser = sql<
-  string | null
->`(select name from users where users.id = ${t.quarterCycles.closedBy})`;
-
-const cycleColumns = {
-  cycle: t.quarterCycles,
-  openedBy: openedByUser,
-  closedBy: closedByUser,
-  reportedOn: t.quarterSnapshots.reportedOn,
-};
-
-type CycleSelection = {
-  cycle: typeof t.quarterCycles.$inferSelect;
-  openedBy: string | null;
-  closedBy: string | null;
-  reportedOn: string | null;
-};
-
-function toCycleRow({ cycle, openedBy, closedBy, reportedOn }: CycleSelection): CycleRow {
-  return {
-    id: cycle.id,
-    partnershipId: cycle.partnershipId,
-    planId: cycle.planId,
-    quarter: cycle.quarter as Quarter,
-    dueOn: cycle.dueOn,
-    reminderOffsets: [...cycle.reminderOffsets],
-    openedAt: cycle.openedAt,
-    openedBy,
-    closedAt: cycle.closedAt,
-    closedBy,
-    phase: cyclePhase(cycle),
-    reportedOn: reportedOn ?? null,
-    version: cycle.version,
-  };
-}
-
-async function selectCycles(db: Db | Tx, where: ReturnType<typeof and>): Promise<CycleRow[]> {
-  const rows = await db
-    .select(cycleColumns)
-    .from(t.quarterCycles)
-    .leftJoin(t.quarterSnapshots, eq(t.quarterSnapshots.cycleId, t.quarterCycles.id))
-    .where(where)
-    .orderBy(asc(t.quarterCycles.quarter));
-  return rows.map(toCycleRow);
-}
-
-async function cycleById(db: Db | Tx, cycleId: number): Promise<CycleRow> {
-  const [cycle] = await selectCycles(db, and(eq(t.quarterCycles.id, cycleId)));
-  if (!cycle) throw new NotFoundError('The quarter');
-  return cycle;
 }
 
 /** A live action of a plan (live section, aim and action), in plan order, with who leads it. */
@@ -559,11 +504,7 @@ export async function getCycle(
 ): Promise<CycleRow | undefined> {
   const plan = await planInfo(db, planId);
   assertMayRead(actor, plan.partnershipId);
-  const [cycle] = await selectCycles(
-    db,
-    and(eq(t.quarterCycles.planId, planId), eq(t.quarterCycles.quarter, quarter)),
-  );
-  return cycle;
+  return findCycle(db, planId, quarter);
 }
 
 const DUE_ON_MESSAGE = 'Enter the due date, for example 14 4 2025';

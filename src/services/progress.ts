@@ -9,7 +9,6 @@
  * board was shown.
  */
 import { and, asc, desc, eq, inArray, isNotNull, isNull, lt, ne, or } from 'drizzle-orm';
-import { alias } from 'drizzle-orm/pg-core';
 import { z } from 'zod';
 import { allQueries, type Db, type Tx } from '../db/client.js';
 import * as t from '../db/schema.js';
@@ -32,6 +31,7 @@ import { isQuarter, planYearSlug, quarterLabel, type Quarter } from '../domain/q
 import { STATUSES, type Status } from '../domain/status.js';
 import type { Links } from './accounts.js';
 import type { Actor } from './actor.js';
+import { findCycle } from './cycle-read.js';
 import type { CycleRow } from './cycles.js';
 import type { Mailer } from './mail.js';
 import { recordAudit } from './audit.js';
@@ -310,40 +310,6 @@ async function cycleOf(
   return cycle;
 }
 
-const openers = alias(t.users, 'cycle_openers');
-const closers = alias(t.users, 'cycle_closers');
-
-/** A plan's quarter's cycle as the pages show it; undefined when it was never opened. */
-export async function readCycleRow(
-  db: Db | Tx,
-  planId: number,
-  quarter: Quarter,
-): Promise<CycleRow | undefined> {
-  const c = t.quarterCycles;
-  const [row] = await db
-    .select({
-      id: c.id,
-      partnershipId: c.partnershipId,
-      planId: c.planId,
-      quarter: c.quarter,
-      dueOn: c.dueOn,
-      reminderOffsets: c.reminderOffsets,
-      openedAt: c.openedAt,
-      openedBy: openers.name,
-      closedAt: c.closedAt,
-      closedBy: closers.name,
-      reportedOn: t.quarterSnapshots.reportedOn,
-      version: c.version,
-    })
-    .from(c)
-    .leftJoin(openers, eq(openers.id, c.openedBy))
-    .leftJoin(closers, eq(closers.id, c.closedBy))
-    .leftJoin(t.quarterSnapshots, eq(t.quarterSnapshots.cycleId, c.id))
-    .where(and(eq(c.planId, planId), eq(c.quarter, quarter)));
-  if (!row) return undefined;
-  return { ...row, quarter: row.quarter as Quarter, phase: cyclePhase(row) };
-}
-
 // ——— Saving ———
 
 export interface SavedProgress {
@@ -604,6 +570,20 @@ export interface UpdateFormData {
   cycle: CycleRow | undefined;
 }
 
+/** An action's update for a quarter (drafts included), the previous quarter's, and the cycle. */
+async function formData(db: Db, actionId: number, planId: number, quarter: Quarter): Promise<UpdateFormData> {
+  const p = t.progressUpdates;
+  const [[update], previous, cycle] = await Promise.all([
+    db
+      .select()
+      .from(p)
+      .where(and(eq(p.actionId, actionId), eq(p.quarter, quarter))),
+    previousUpdate(db, actionId, quarter),
+    findCycle(db, planId, quarter),
+  ]);
+  return { update, previous, cycle };
+}
+
 /** What the update form shows for an action and quarter. Checks the actor may update the action. */
 export async function progressFormData(
   db: Db,
@@ -613,16 +593,7 @@ export async function progressFormData(
 ): Promise<UpdateFormData> {
   const action = await actionLeadership(db, actionId);
   requireProgressWriter(actor, action);
-  const p = t.progressUpdates;
-  const [[update], previous, cycle] = await Promise.all([
-    db
-      .select()
-      .from(p)
-      .where(and(eq(p.actionId, actionId), eq(p.quarter, quarter))),
-    previousUpdate(db, actionId, quarter),
-    readCycleRow(db, action.planId, quarter),
-  ]);
-  return { update, previous, cycle };
+  return formData(db, actionId, action.planId, quarter);
 }
 
 /** The latest non-draft update of an earlier quarter, for context. */
@@ -751,15 +722,7 @@ export async function reviewFormData(
 ): Promise<UpdateFormData> {
   const action = await actionLeadership(db, actionId);
   requireReviewerOf(actor, action);
-  const p = t.progressUpdates;
-  const [[update], previous, cycle] = await Promise.all([
-    db
-      .select()
-      .from(p)
-      .where(and(eq(p.actionId, actionId), eq(p.quarter, quarter))),
-    previousUpdate(db, actionId, quarter),
-    readCycleRow(db, action.planId, quarter),
-  ]);
+  const { update, previous, cycle } = await formData(db, actionId, action.planId, quarter);
   const seesDrafts = actor.system || actor.member?.role === 'coordinator';
   return {
     update: update?.state === 'draft' && !seesDrafts ? undefined : update,
