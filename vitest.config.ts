@@ -1,8 +1,9 @@
 import { defineConfig } from 'vitest/config';
 
 /**
- * Three projects: `unit` (pure code, fast), `db` (services, routes and CLI over a real database:
- * PGlite, or PostgreSQL with DATABASE_URL), `browser` (Chromium against a running app).
+ * Four projects: `unit` (pure code, fast), `db` (services, routes and CLI over a real database:
+ * PGlite, or PostgreSQL with DATABASE_URL), `office` (the documents the app writes, opened in
+ * LibreOffice), `browser` (Chromium against a running app).
  */
 export default defineConfig({
   test: {
@@ -44,8 +45,21 @@ export default defineConfig({
       {
         extends: true,
         test: {
-          name: 'browser',
+          name: 'office',
           sequence: { groupOrder: 2 },
+          globalSetup: ['test/support/global-setup.ts'],
+          include: ['test/office/**/*.test.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+          // LibreOffice converts one document at a time per profile; the files run one by one.
+          fileParallelism: false,
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'browser',
+          sequence: { groupOrder: 3 },
           include: ['test/e2e/**/*.test.ts'],
           testTimeout: 120_000,
           hookTimeout: 180_000,

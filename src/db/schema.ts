@@ -12,6 +12,7 @@ import {
   type AnyPgColumn,
   bigint,
   boolean,
+  check,
   date,
   index,
   integer,
@@ -39,6 +40,8 @@ export const partyRoleEnum = pgEnum('party_role', ['lead', 'partner']);
  * or entered for a quarter that was never opened) are 'submitted'.
  */
 export const progressStateEnum = pgEnum('progress_state', ['draft', 'submitted', 'accepted', 'returned']);
+/** How far a funding line has got: applied for, awarded, the money received, the money spent. */
+export const fundingStateEnum = pgEnum('funding_state', ['applied', 'awarded', 'received', 'spent']);
 
 const id = () => integer('id').primaryKey().generatedByDefaultAsIdentity();
 const partnershipId = () =>
@@ -521,6 +524,75 @@ export const apiTokens = pgTable(
     expiresAt: timestamp('expires_at', { withTimezone: true }),
   },
   (t) => [index('api_tokens_partnership').on(t.partnershipId)],
+);
+
+/**
+ * Money for an aim, or for one action of it: where it comes from (the PCC's Community Safety
+ * Fund, the Serious Violence Fund, a charity's grant), how much, how far it has got (applied,
+ * awarded, received, spent) with the date of each step reached, and what has been spent so far.
+ * Money is integer pence. Archived, never deleted.
+ */
+export const fundingLines = pgTable(
+  'funding_lines',
+  {
+    id: id(),
+    partnershipId: partnershipId(),
+    planId: integer('plan_id')
+      .notNull()
+      .references(() => plans.id),
+    aimId: integer('aim_id')
+      .notNull()
+      .references(() => aims.id),
+    /** The action the money is for; null when it is for the aim as a whole. */
+    actionId: integer('action_id').references(() => actions.id),
+    source: text('source').notNull(),
+    amountPence: bigint('amount_pence', { mode: 'number' }).notNull(),
+    state: fundingStateEnum('state').notNull(),
+    appliedOn: date('applied_on'),
+    awardedOn: date('awarded_on'),
+    receivedOn: date('received_on'),
+    spentOn: date('spent_on'),
+    spentToDatePence: bigint('spent_to_date_pence', { mode: 'number' }).notNull().default(0),
+    notes: text('notes'),
+    version: version(),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+    archivedAt: archivedAt(),
+  },
+  (t) => [
+    index('funding_lines_plan').on(t.planId),
+    index('funding_lines_aim').on(t.aimId),
+    check('funding_lines_amount_not_negative', sql`${t.amountPence} >= 0`),
+    check('funding_lines_spent_not_negative', sql`${t.spentToDatePence} >= 0`),
+  ],
+);
+
+/**
+ * A file a coordinator has uploaded to import (a spreadsheet of the plan, a Word plan), read and
+ * checked, waiting for the coordinator to look at the preview and confirm. `content` is what was
+ * read from the file, not the file; the preview is worked out again against the live plan when
+ * the import is confirmed. Deleted once used or expired: it is a step of a form, not a record.
+ */
+export const planUploads = pgTable(
+  'plan_uploads',
+  {
+    id: id(),
+    partnershipId: partnershipId(),
+    /** The plan it would change; null for a file that would make a new plan year. */
+    planId: integer('plan_id').references(() => plans.id),
+    userId: integer('user_id')
+      .notNull()
+      .references(() => users.id),
+    kind: text('kind').notNull(),
+    filename: text('filename').notNull(),
+    content: jsonb('content').notNull(),
+    createdAt: createdAt(),
+    expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+  },
+  (t) => [
+    index('plan_uploads_partnership').on(t.partnershipId),
+    index('plan_uploads_expires').on(t.expiresAt),
+  ],
 );
 
 /** A password reset link: valid for a short time, works once. Accounts are global, so no partnership. */

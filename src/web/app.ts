@@ -9,6 +9,7 @@ import fastifyCookie from '@fastify/cookie';
 import fastifyCsrf from '@fastify/csrf-protection';
 import fastifyFormbody from '@fastify/formbody';
 import fastifyHelmet from '@fastify/helmet';
+import fastifyMultipart, { type MultipartFile } from '@fastify/multipart';
 import fastifyRateLimit from '@fastify/rate-limit';
 import fastifySession from '@fastify/session';
 import fastifyStatic from '@fastify/static';
@@ -24,6 +25,7 @@ import type { Config } from '../config.js';
 import type { Services } from '../services/index.js';
 import type { SignedInUser } from '../services/users.js';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../services/errors.js';
+import { MAX_UPLOAD_BYTES, type UploadedFile } from './forms.js';
 import { configureNunjucks, govukDir, viewsDir } from './render.js';
 import { registerAccountRoutes } from './routes/accounts.js';
 import { registerApiRoutes } from './routes/api.js';
@@ -39,6 +41,10 @@ import { registerHistoryRoutes } from './routes/history.js';
 import { registerCommentRoutes } from './routes/comments.js';
 import { registerChangesRoutes } from './routes/changes.js';
 import { registerRollOverRoutes } from './routes/roll-over.js';
+import { registerBoardReportRoutes } from './routes/board-report.js';
+import { registerFundingRoutes } from './routes/funding.js';
+import { registerPlanSheetRoutes } from './routes/plan-sheet.js';
+import { registerWordImportRoutes } from './routes/word-import.js';
 import { registerSiteRoutes } from './routes/site.js';
 
 declare module 'fastify' {
@@ -126,6 +132,20 @@ export async function buildApp({
     strictTransportSecurity: config.production,
   });
   await app.register(fastifyFormbody, { bodyLimit: 256 * 1024 });
+  // File uploads (a spreadsheet or a Word plan to import): read whole into the body beside the
+  // form's other fields, so the CSRF token is checked as on any form. See uploadedFile (forms.ts).
+  await app.register(fastifyMultipart, {
+    attachFieldsToBody: 'keyValues',
+    limits: { fileSize: MAX_UPLOAD_BYTES, files: 1, fields: 20, fieldSize: 64 * 1024 },
+    async onFile(part: MultipartFile) {
+      const upload: UploadedFile = {
+        filename: part.filename,
+        mimetype: part.mimetype,
+        data: await part.toBuffer(),
+      };
+      (part as unknown as { value: UploadedFile }).value = upload;
+    },
+  });
   await app.register(fastifyCookie);
   await app.register(fastifySession, {
     secret: sessionSecret,
@@ -210,6 +230,10 @@ export async function buildApp({
   registerAccountRoutes(app, services, config);
   registerQuarterRoutes(app, services, config);
   registerApiTokenRoutes(app, services);
+  registerBoardReportRoutes(app, services);
+  registerFundingRoutes(app, services);
+  registerPlanSheetRoutes(app, services);
+  registerWordImportRoutes(app, services);
   registerSiteRoutes(app);
 
   app.setNotFoundHandler(async (request, reply) => {

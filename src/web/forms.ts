@@ -36,3 +36,23 @@ export function safeReturnTo(value: unknown): string | undefined {
   if (typeof value !== 'string') return undefined;
   return /^\/(?!\/)[\x21-\x5b\x5d-\x7e]*$/.test(value) ? value : undefined;
 }
+
+/** The largest file a form takes (a spreadsheet or a Word plan): larger is refused with 413. */
+export const MAX_UPLOAD_BYTES = 10 * 1024 * 1024;
+
+/** A file sent with a multipart form, read whole (app.ts registers @fastify/multipart so). */
+export interface UploadedFile {
+  filename: string;
+  mimetype: string;
+  data: Buffer;
+}
+
+/** The file a multipart form sent in this field, if any; an empty file input sends none. */
+export function uploadedFile(body: unknown, name: string): UploadedFile | undefined {
+  if (!body || typeof body !== 'object') return undefined;
+  const value = (body as Record<string, unknown>)[name];
+  if (!value || typeof value !== 'object' || !('data' in value) || !Buffer.isBuffer(value.data))
+    return undefined;
+  const file = value as UploadedFile;
+  return file.filename === '' && file.data.length === 0 ? undefined : file;
+}

@@ -98,6 +98,13 @@ export async function createSecondTestApp(
   };
 }
 
+/** A file for a multipart form. */
+export interface UploadFile {
+  filename: string;
+  content: Buffer | Uint8Array;
+  contentType?: string;
+}
+
 /** A browser-like session: keeps the cookie, reads CSRF tokens from the page it posts from. */
 export class Session {
   /** The browser's cookie, shared with the sessions `on` makes for other app instances. */
@@ -166,6 +173,45 @@ export class Session {
         ...(this.cookie ? { cookie: this.cookie } : {}),
       },
       payload: new URLSearchParams(fields).toString(),
+      ...this.options,
+    });
+    this.keep(response.headers);
+    return response;
+  }
+
+  /**
+   * Loads `formUrl`, takes its CSRF token, and posts `fields` and `files` to `action` as a
+   * multipart form, as a browser sends a form with a file input.
+   */
+  async upload(
+    formUrl: string,
+    fields: Record<string, string>,
+    files: Record<string, UploadFile>,
+    action = formUrl.split('?')[0]!,
+  ) {
+    const page = await this.get(formUrl);
+    const token = /name="_csrf" value="([^"]+)"/.exec(page.body)?.[1];
+    if (!token) throw new Error(`No CSRF token on ${formUrl} (status ${page.statusCode})`);
+    return this.postMultipart(action, { _csrf: token, ...fields }, files);
+  }
+
+  /** A multipart form, built by the platform's FormData as a browser would. */
+  async postMultipart(url: string, fields: Record<string, string>, files: Record<string, UploadFile>) {
+    const form = new FormData();
+    for (const [name, value] of Object.entries(fields)) form.append(name, value);
+    for (const [name, file] of Object.entries(files)) {
+      const type = file.contentType ?? 'application/octet-stream';
+      form.append(name, new Blob([new Uint8Array(file.content)], { type }), file.filename);
+    }
+    const encoded = new Response(form);
+    const response = await this.app.inject({
+      method: 'POST',
+      url,
+      headers: {
+        'content-type': encoded.headers.get('content-type')!,
+        ...(this.cookie ? { cookie: this.cookie } : {}),
+      },
+      payload: Buffer.from(await encoded.arrayBuffer()),
       ...this.options,
     });
     this.keep(response.headers);

@@ -336,7 +336,9 @@ function outcomeOf(response: LightMyRequestResponse): Outcome | `status ${number
 async function ask(session: Session, method: string, sample: SampleRequest) {
   if (method === 'GET') return session.get(sample.url);
   if (method !== 'POST') throw new Error(`The test cannot make a ${method} request yet`);
-  return session.postRaw(sample.url, { _csrf: await csrfToken(session), ...sample.form });
+  const form = { _csrf: await csrfToken(session), ...sample.form };
+  if (sample.files) return session.postMultipart(sample.url, form, sample.files);
+  return session.postRaw(sample.url, form);
 }
 
 async function auditCount(): Promise<number> {
@@ -399,10 +401,10 @@ describe('every state-changing route refuses a request without its CSRF token', 
       const sample = await routeCase.sample(context);
       const before = await auditCount();
       for (const token of [undefined, 'not-a-token']) {
-        const response = await session.postRaw(sample.url, {
-          ...(token === undefined ? {} : { _csrf: token }),
-          ...sample.form,
-        });
+        const form = { ...(token === undefined ? {} : { _csrf: token }), ...sample.form };
+        const response = sample.files
+          ? await session.postMultipart(sample.url, form, sample.files)
+          : await session.postRaw(sample.url, form);
         expect(response.statusCode, `${sample.url} with ${token ?? 'no token'}`).toBe(403);
       }
       expect(await auditCount(), 'a refused request wrote to the audit trail').toBe(before);
