@@ -10,7 +10,7 @@ import readline from 'node:readline';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { DataDirInUseError, openDatabase, type Database, type Db } from './db/client.js';
-import { readPlanCsv, writePlanCsv } from './documents/plan-csv.js';
+import { readPlanCsv } from './documents/plan-csv.js';
 import { ROLES, ROLE_LABELS, type Role } from './domain/permissions.js';
 import { parsePlanFileJson, type FileProblem, type PlanFilePlan } from './domain/plan-file.js';
 import { parsePlanYear } from './domain/quarters.js';
@@ -21,6 +21,7 @@ import { ForbiddenError, NotFoundError, ValidationError } from './services/error
 import { exportPlan } from './services/plan-export.js';
 import { createPartnership } from './services/partnerships.js';
 import { importPlanFile, importPlanIntoPartnership } from './services/plan-import.js';
+import { exportPlanSheet } from './services/plan-sheet.js';
 import { getPartnershipBySlug, listPartnerships, type PartnershipRow } from './services/plan-read.js';
 import { addUser } from './services/users.js';
 
@@ -161,11 +162,29 @@ async function demoCommand(): Promise<void> {
 interface ExportOptions {
   plan: string;
   partnership?: string;
-  format: 'json' | 'csv';
+  format: 'json' | 'csv' | 'xlsx';
   out?: string;
 }
 
 async function exportCommand(options: ExportOptions): Promise<void> {
+  const format = options.format;
+  if (format === 'xlsx' && !options.out) {
+    throw new CliError('An Excel workbook is not text: give --out <file.xlsx> to write it to a file.');
+  }
+  if (format !== 'json') {
+    // The plan as a spreadsheet (docs/plan-spreadsheet.md): the same file the web page downloads.
+    await withDatabase(async ({ db }) => {
+      const partnership = await choosePartnership(db, options.partnership);
+      const file = await exportPlanSheet(db, systemActor(), partnership, options.plan, format);
+      if (options.out) {
+        writeFileAtomically(options.out, file.body);
+        console.error(`Wrote plan ${options.plan} of ${partnership.name} to ${options.out}.`);
+      } else {
+        process.stdout.write(file.body);
+      }
+    });
+    return;
+  }
   await withDatabase(async ({ db }) => {
     const partnership = await choosePartnership(db, options.partnership);
     const file = await exportPlan(
@@ -173,11 +192,10 @@ async function exportCommand(options: ExportOptions): Promise<void> {
       systemActor(),
       partnership,
       options.plan,
-      options.format,
+      'json',
       options.out ? path.basename(options.out) : undefined,
     );
-    const content =
-      options.format === 'json' ? `${JSON.stringify(file, null, 2)}\n` : writePlanCsv(file.plans[0]!);
+    const content = `${JSON.stringify(file, null, 2)}\n`;
     if (options.out) {
       writeFileAtomically(options.out, content);
       console.error(`Wrote plan ${options.plan} of ${partnership.name} to ${options.out}.`);
@@ -374,17 +392,18 @@ ${examples(
 
   program
     .command('export')
-    .summary('Write a plan year as a JSON plan file or a CSV table')
+    .summary('Write a plan year as a JSON plan file, or a CSV or XLSX spreadsheet')
     .description(
-      'Write one plan year as a JSON plan file (the whole partnership: re-importable) or as a CSV table ' +
-        '(one row per action, for spreadsheets). Writes to standard output unless --out is given. ' +
+      'Write one plan year as a JSON plan file (the whole partnership: re-importable) or as a spreadsheet, ' +
+        'CSV or XLSX (one row per action, with its id; see docs/plan-spreadsheet.md). Writes to standard ' +
+        'output unless --out is given (an XLSX needs --out). ' +
         'Each export is recorded in the audit trail.',
     )
     .requiredOption('--plan <year>', 'the plan year, e.g. 2024/25 or 2024-25', planYearOption)
     .option('--partnership <slug>', 'the partnership (default: the only one in the database)')
     .addOption(
-      new Option('--format <format>', 'json (plan file) or csv (spreadsheet)')
-        .choices(['json', 'csv'])
+      new Option('--format <format>', 'json (plan file), csv or xlsx (spreadsheet, with action ids)')
+        .choices(['json', 'csv', 'xlsx'])
         .makeOptionMandatory(),
     )
     .option('--out <file>', 'write to this file instead of standard output')
@@ -393,6 +412,7 @@ ${examples(
       examples(
         'partnership-plan export --plan 2024/25 --format json --out sosafe-2024-25.json',
         'partnership-plan export --plan 2024-25 --partnership sosafe --format csv > plan.csv',
+        'partnership-plan export --plan 2024/25 --format xlsx --out plan.xlsx',
       ),
     )
     .action(exportCommand);

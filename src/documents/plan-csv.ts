@@ -1,11 +1,15 @@
 /**
- * The plan as one CSV table for spreadsheets: one row per action, with the Word plan's columns.
- * Documented in docs/plan-file.md ("The CSV plan").
+ * The plan as a table for spreadsheets: one row per action, with the Word plan's columns and the
+ * action's id. The same columns make the CSV plan (here) and the XLSX workbook (plan-sheet.ts,
+ * one sheet per section). Documented in docs/plan-spreadsheet.md.
  *
  * Multi-item cells (leads, partners, resources, expected outcomes) hold one item a line. An aim
  * with no actions still gets a row, with the action columns empty. What a table cannot carry is
  * left out: headline aims, priorities, objectives, the plan's own paragraphs, an aim's delivery
  * principles and when a progress update was recorded.
+ *
+ * Reading is shared by both formats: a CSV is one table, a workbook one table per sheet, and
+ * every problem names where it is (a CSV's line; a sheet, row and column of a workbook).
  */
 import { parse } from 'csv-parse/sync';
 import { stringify } from 'csv-stringify/sync';
@@ -15,7 +19,6 @@ import {
   planSchema,
   type FileProblem,
   type PlanFileAction,
-  type PlanFileAim,
   type PlanFilePlan,
   type PlanFileProgress,
 } from '../domain/plan-file.js';
@@ -37,6 +40,7 @@ export const PLAN_CSV_COLUMNS = [
   'Expected outcomes',
   ...QUARTER_COLUMNS,
   'Progress without a quarter',
+  'Action id',
 ] as const;
 export type PlanCsvColumn = (typeof PLAN_CSV_COLUMNS)[number];
 
@@ -50,7 +54,7 @@ export const REQUIRED_PLAN_CSV_COLUMNS: readonly PlanCsvColumn[] = [
 ];
 
 /** The columns that describe an action; all empty on a row that only names an aim. */
-const ACTION_COLUMNS: readonly PlanCsvColumn[] = [
+export const ACTION_COLUMNS: readonly PlanCsvColumn[] = [
   'Action',
   'Lead',
   'Partners',
@@ -58,35 +62,55 @@ const ACTION_COLUMNS: readonly PlanCsvColumn[] = [
   'Expected outcomes',
   ...QUARTER_COLUMNS,
   'Progress without a quarter',
+  'Action id',
 ];
 
-const progressColumn = (q: Quarter) => `Q${q} progress` as const;
-const statusColumn = (q: Quarter) => `Q${q} status` as const;
+export const progressColumn = (q: Quarter) => `Q${q} progress` as const;
+export const statusColumn = (q: Quarter) => `Q${q} status` as const;
 
 /** Characters that make a spreadsheet read a cell as a formula (OWASP "CSV injection"). */
 const FORMULA_START = /^'[=+\-@\t\r\uFF1D\uFF0B\uFF0D\uFF20]/;
 
 // ---------------------------------------------------------------------------------------------
-// Writing
+// The table a plan makes
 
-type Row = Record<PlanCsvColumn, string>;
+/** An action with its id in the database when it comes from there: the "Action id" column. */
+export type TableAction = PlanFileAction & { id?: number | undefined };
 
-function emptyRow(): Row {
-  return Object.fromEntries(PLAN_CSV_COLUMNS.map((c) => [c, ''])) as Row;
+/** What the table is made from: a plan file's sections (a plan file plan fits), with action ids. */
+export interface TablePlan {
+  sections: readonly {
+    number: number;
+    title: string;
+    aims: readonly {
+      number: string;
+      title: string;
+      addedOn?: string | null | undefined;
+      actions: readonly TableAction[];
+    }[];
+  }[];
+}
+
+export type PlanTableRow = Record<PlanCsvColumn, string>;
+
+function emptyRow(): PlanTableRow {
+  return Object.fromEntries(PLAN_CSV_COLUMNS.map((c) => [c, ''])) as PlanTableRow;
 }
 
 function progressIn(action: PlanFileAction, quarter: Quarter | null): PlanFileProgress | undefined {
   return action.progress.find((p) => p.quarter === quarter);
 }
 
-function actionCells(action: PlanFileAction): Partial<Row> {
-  const cells: Partial<Row> = {
+/** An action's cells, as the table writes them (and as an import compares them). */
+export function actionCells(action: TableAction): Partial<PlanTableRow> {
+  const cells: Partial<PlanTableRow> = {
     Action: action.description,
     Lead: formatParties(action.leads),
     Partners: formatParties(action.partners),
     Resources: action.resources.join('\n'),
     'Expected outcomes': action.expectedOutcomes.join('\n'),
     'Progress without a quarter': progressIn(action, null)?.text ?? '',
+    'Action id': action.id === undefined ? '' : String(action.id),
   };
   for (const q of QUARTERS) {
     const progress = progressIn(action, q);
@@ -96,9 +120,12 @@ function actionCells(action: PlanFileAction): Partial<Row> {
   return cells;
 }
 
-function planRows(plan: PlanFilePlan): Row[] {
-  const rows: Row[] = [];
-  for (const section of plan.sections) {
+/** The rows of each section, in the plan's order: a workbook makes a sheet of each. */
+export function planTableSections(
+  plan: TablePlan,
+): { number: number; title: string; rows: PlanTableRow[] }[] {
+  return plan.sections.map((section) => {
+    const rows: PlanTableRow[] = [];
     const sectionCells = { Section: String(section.number), 'Section title': section.title };
     if (section.aims.length === 0) rows.push({ ...emptyRow(), ...sectionCells });
     for (const aim of section.aims) {
@@ -111,18 +138,19 @@ function planRows(plan: PlanFilePlan): Row[] {
       if (aim.actions.length === 0) rows.push({ ...emptyRow(), ...aimCells });
       for (const action of aim.actions) rows.push({ ...emptyRow(), ...aimCells, ...actionCells(action) });
     }
-  }
-  return rows;
+    return { number: section.number, title: section.title, rows };
+  });
 }
 
 /**
  * The plan as CSV text: UTF-8 with a byte-order mark (so Excel reads it as UTF-8) and CRLF line
  * ends; cells holding several lines are quoted. A cell that a spreadsheet would run as a formula
- * is written with a leading apostrophe, which readPlanCsv takes off again.
+ * is written with a leading apostrophe, which readPlanCsv takes off again. Actions without an id
+ * (a plan file's, a snapshot's) leave "Action id" empty.
  */
-export function writePlanCsv(plan: PlanFilePlan): string {
+export function writePlanCsv(plan: TablePlan): string {
   return stringify(
-    planRows(plan).map((row) => PLAN_CSV_COLUMNS.map((c) => row[c])),
+    planTableSections(plan).flatMap((s) => s.rows.map((row) => PLAN_CSV_COLUMNS.map((c) => row[c]))),
     {
       bom: true,
       header: true,
@@ -135,17 +163,84 @@ export function writePlanCsv(plan: PlanFilePlan): string {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Reading
+// Reading tables: a CSV's one, or a workbook's sheets
 
-export type PlanCsvResult = { ok: true; plan: PlanFilePlan } | { ok: false; problems: FileProblem[] };
-
-interface CsvRecord {
-  record: string[];
-  raw: string;
-  info: { lines: number };
+/** Where a row is: a line of a CSV file, or a row of a workbook's sheet. */
+export interface Place {
+  sheet?: string | undefined;
+  row: number;
 }
 
-const at = (line: number, column?: string) => (column ? `line ${line}, column "${column}"` : `line ${line}`);
+/** A problem with where it is, in words (`where`) and in parts for a table of problems. */
+export interface TableProblem extends FileProblem {
+  sheet?: string | undefined;
+  row?: number | undefined;
+  column?: string | undefined;
+}
+
+/** One row of cells as read, with where it is. */
+export interface TableRecord {
+  place: Place;
+  cells: string[];
+}
+
+/** A table to read: its header row and the rows under it. */
+export interface PlanTable {
+  /** The sheet's name; none for a CSV. */
+  sheet?: string | undefined;
+  header: TableRecord;
+  records: TableRecord[];
+}
+
+/** An action as read: the aim it is under, its place among the aim's actions, its id and row. */
+export interface ReadAction {
+  aim: string;
+  index: number;
+  id: number | undefined;
+  place: Place;
+}
+
+/** A plan read from a table, with where each part of it is. */
+export interface PlanTableRead {
+  plan: PlanFilePlan;
+  sections: { number: number; place: Place }[];
+  aims: { number: string; place: Place }[];
+  actions: ReadAction[];
+  /** Where each column is, table by table (a sheet's columns may be in another order). */
+  columns: { sheet: string | undefined; indexes: Partial<Record<PlanCsvColumn, number>> }[];
+}
+
+export type PlanTableResult = ({ ok: true } & PlanTableRead) | { ok: false; problems: TableProblem[] };
+
+/** "A", "B", … "Z", "AA": a spreadsheet's name for the column at this index (from 0). */
+export function columnLetter(index: number): string {
+  let n = index + 1;
+  let letters = '';
+  while (n > 0) {
+    const rest = (n - 1) % 26;
+    letters = String.fromCharCode(65 + rest) + letters;
+    n = Math.floor((n - 1) / 26);
+  }
+  return letters;
+}
+
+/** "line 7" in a CSV; 'sheet "2 Violence", row 7' in a workbook. */
+export function describePlace(place: Place): string {
+  return place.sheet === undefined ? `line ${place.row}` : `sheet "${place.sheet}", row ${place.row}`;
+}
+
+export function problemAt(
+  place: Place,
+  message: string,
+  column?: { name: string; index: number | undefined },
+): TableProblem {
+  let where = describePlace(place);
+  if (column) {
+    where += `, column "${column.name}"`;
+    if (place.sheet !== undefined && column.index !== undefined) where += ` (${columnLetter(column.index)})`;
+  }
+  return { where, message, sheet: place.sheet, row: place.row, column: column?.name };
+}
 
 function normaliseHeader(value: string): string {
   return value.trim().replace(/\s+/g, ' ').toLowerCase();
@@ -153,46 +248,34 @@ function normaliseHeader(value: string): string {
 
 const KNOWN_COLUMNS = new Map<string, PlanCsvColumn>(PLAN_CSV_COLUMNS.map((c) => [normaliseHeader(c), c]));
 
-/** Maps the header to the known columns; unknown, repeated and missing columns are problems. */
-function readHeader(header: readonly string[], problems: FileProblem[]): Map<PlanCsvColumn, number> {
+/** Maps a header to the known columns; unknown, repeated and missing columns are problems. */
+function readHeader(header: TableRecord, problems: TableProblem[]): Map<PlanCsvColumn, number> {
   const indexes = new Map<PlanCsvColumn, number>();
-  header.forEach((raw, index) => {
+  header.cells.forEach((raw, index) => {
     const name = raw.trim();
     if (!name) return; // a spreadsheet's empty column; a value under it is reported by row
-
+    const at = { name, index };
     const column = KNOWN_COLUMNS.get(normaliseHeader(name));
     if (column) {
-      if (indexes.has(column))
-        problems.push({ where: at(1, name), message: `repeats the column "${column}"` });
+      if (indexes.has(column)) problems.push(problemAt(header.place, `repeats the column "${column}"`, at));
       else indexes.set(column, index);
       return;
     }
     const quarter = /^q(\d+) (progress|status)$/.exec(normaliseHeader(name));
-    problems.push({
-      where: at(1, name),
-      message: quarter
-        ? `unknown quarter Q${quarter[1]}: the quarters are Q1 to Q4`
-        : `unknown column "${name}": the columns are ${PLAN_CSV_COLUMNS.join(', ')}`,
-    });
+    problems.push(
+      problemAt(
+        header.place,
+        quarter
+          ? `unknown quarter Q${quarter[1]}: the quarters are Q1 to Q4`
+          : `unknown column "${name}": the columns are ${PLAN_CSV_COLUMNS.join(', ')}`,
+        at,
+      ),
+    );
   });
   for (const column of REQUIRED_PLAN_CSV_COLUMNS) {
-    if (!indexes.has(column)) problems.push({ where: at(1), message: `missing column "${column}"` });
+    if (!indexes.has(column)) problems.push(problemAt(header.place, `missing column "${column}"`));
   }
   return indexes;
-}
-
-/**
- * The line a record starts on: csv-parse counts to its end, quoted cells may hold line breaks,
- * and the raw text of a record after skipped blank lines starts with them.
- */
-function startLine(record: CsvRecord): number {
-  const body = record.raw.replace(/^\n+/, '').replace(/\n$/, '');
-  return record.info.lines - (body.match(/\n/g)?.length ?? 0);
-}
-
-function cleanCell(value: string | undefined): string {
-  if (value === undefined) return '';
-  return (FORMULA_START.test(value) ? value.slice(1) : value).trim();
 }
 
 /** An ISO date, or the day/month/year a UK spreadsheet turns it into when saving. */
@@ -214,15 +297,17 @@ const STATUS_CHOICES = STATUSES.map((s) => STATUS_LABELS[s]).join(', ');
 
 interface AimDraft {
   aim: PlanFileAim;
-  line: number;
-  addedOnLine: number | undefined;
-  actionLines: number[];
+  place: Place;
+  addedOnPlace: Place | undefined;
+  actions: { id: number | undefined; place: Place }[];
 }
+
+type PlanFileAim = PlanFilePlan['sections'][number]['aims'][number];
 
 interface SectionDraft {
   number: number;
   title: string;
-  line: number;
+  place: Place;
   aims: Map<string, AimDraft>;
 }
 
@@ -230,14 +315,15 @@ interface SectionDraft {
 class RowReader {
   constructor(
     readonly cells: string[],
-    readonly line: number,
+    readonly place: Place,
     private readonly indexes: Map<PlanCsvColumn, number>,
-    private readonly problems: FileProblem[],
+    private readonly problems: TableProblem[],
+    private readonly clean: (value: string | undefined) => string,
   ) {}
 
   get(column: PlanCsvColumn): string {
     const index = this.indexes.get(column);
-    return index === undefined ? '' : cleanCell(this.cells[index]);
+    return index === undefined ? '' : this.clean(this.cells[index]);
   }
 
   has(column: PlanCsvColumn): boolean {
@@ -245,7 +331,9 @@ class RowReader {
   }
 
   problem(column: PlanCsvColumn | undefined, message: string): void {
-    this.problems.push({ where: at(this.line, column), message });
+    this.problems.push(
+      problemAt(this.place, message, column && { name: column, index: this.indexes.get(column) }),
+    );
   }
 
   /** A value the row must give, when its column is in the file at all. */
@@ -286,7 +374,20 @@ function readProgress(row: RowReader): PlanFileProgress[] {
   return progress;
 }
 
-function readAction(row: RowReader): PlanFileAction | undefined {
+function readActionId(row: RowReader): number | undefined {
+  const value = row.get('Action id');
+  if (!value) return undefined;
+  if (!/^\d{1,9}$/.test(value) || Number(value) === 0) {
+    row.problem(
+      'Action id',
+      `"${value}" is not an action id: keep the number the export wrote, or leave it empty for a new action`,
+    );
+    return undefined;
+  }
+  return Number(value);
+}
+
+function readAction(row: RowReader): { action: PlanFileAction; id: number | undefined } | undefined {
   const description = row.get('Action');
   const otherCells = ACTION_COLUMNS.filter((c) => c !== 'Action' && row.get(c));
   if (!description) {
@@ -296,39 +397,52 @@ function readAction(row: RowReader): PlanFileAction | undefined {
     return undefined;
   }
   return {
-    description,
-    leads: parseParties(row.get('Lead')),
-    partners: parseParties(row.get('Partners')),
-    resources: parseLines(row.get('Resources')),
-    expectedOutcomes: parseLines(row.get('Expected outcomes')),
-    progress: readProgress(row),
+    action: {
+      description,
+      leads: parseParties(row.get('Lead')),
+      partners: parseParties(row.get('Partners')),
+      resources: parseLines(row.get('Resources')),
+      expectedOutcomes: parseLines(row.get('Expected outcomes')),
+      progress: readProgress(row),
+    },
+    id: readActionId(row),
   };
 }
 
-function readRow(row: RowReader, sections: Map<number, SectionDraft>): void {
+function readRow(row: RowReader, sections: Map<number, SectionDraft>, ids: Map<number, Place>): void {
   const sectionNumber = readSectionNumber(row);
   const sectionTitle = row.required('Section title', 'section title');
   const aimNumber = row.get('Aim');
   const aimTitle = row.get('Aim title');
   const addedOnText = row.get('Aim added on');
-  const action = readAction(row);
+  const read = readAction(row);
+
+  if (read?.id !== undefined) {
+    const first = ids.get(read.id);
+    if (first) {
+      row.problem(
+        'Action id',
+        `repeats action id ${read.id}, already on ${describePlace(first)}: one row per action`,
+      );
+    } else ids.set(read.id, row.place);
+  }
 
   let section: SectionDraft | undefined;
   if (sectionNumber !== undefined && sectionTitle !== undefined) {
     section = sections.get(sectionNumber);
     if (!section) {
-      section = { number: sectionNumber, title: sectionTitle, line: row.line, aims: new Map() };
+      section = { number: sectionNumber, title: sectionTitle, place: row.place, aims: new Map() };
       sections.set(sectionNumber, section);
     } else if (section.title !== sectionTitle) {
       row.problem(
         'Section title',
-        `section ${sectionNumber} is titled "${section.title}" on line ${section.line}: one number, one title`,
+        `section ${sectionNumber} is titled "${section.title}" on ${describePlace(section.place)}: one number, one title`,
       );
     }
   }
 
   // A row with neither aim number nor aim title and no action names a section with no aims yet.
-  if (!aimNumber && !aimTitle && !addedOnText && !action && row.has('Aim')) return;
+  if (!aimNumber && !aimTitle && !addedOnText && !read && row.has('Aim')) return;
 
   if (!aimNumber) {
     if (row.has('Aim')) row.problem('Aim', 'is empty: give the aim number, like "3.1"');
@@ -356,114 +470,128 @@ function readRow(row: RowReader, sections: Map<number, SectionDraft>): void {
   if (!draft) {
     draft = {
       aim: { number: aimNumber, title: aimTitle, addedOn, actions: [], deliveryPrinciples: [] },
-      line: row.line,
-      addedOnLine: addedOn ? row.line : undefined,
-      actionLines: [],
+      place: row.place,
+      addedOnPlace: addedOn ? row.place : undefined,
+      actions: [],
     };
     section.aims.set(aimNumber, draft);
   } else {
     if (draft.aim.title !== aimTitle) {
       row.problem(
         'Aim',
-        `aim ${aimNumber} is "${draft.aim.title}" on line ${draft.line}, but "${aimTitle}" here: one number, one aim`,
+        `aim ${aimNumber} is "${draft.aim.title}" on ${describePlace(draft.place)}, but "${aimTitle}" here: one number, one aim`,
       );
     }
     if (addedOn && draft.aim.addedOn && draft.aim.addedOn !== addedOn) {
       row.problem(
         'Aim added on',
-        `differs from line ${draft.addedOnLine} (${draft.aim.addedOn}) for the same aim ${aimNumber}`,
+        `differs from ${describePlace(draft.addedOnPlace!)} (${draft.aim.addedOn}) for the same aim ${aimNumber}`,
       );
     } else if (addedOn && !draft.aim.addedOn) {
       draft.aim.addedOn = addedOn;
-      draft.addedOnLine = row.line;
+      draft.addedOnPlace = row.place;
     }
   }
-  if (action) {
-    draft.aim.actions.push(action);
-    draft.actionLines.push(row.line);
+  if (read) {
+    draft.aim.actions.push(read.action);
+    draft.actions.push({ id: read.id, place: row.place });
   }
 }
 
-function parseRecords(text: string): { records: CsvRecord[] } | { problem: FileProblem } {
-  try {
-    const records = parse(text, {
-      bom: true,
-      info: true,
-      raw: true,
-      relax_column_count: true,
-      skip_empty_lines: true,
-    }) as unknown as CsvRecord[];
-    return { records };
-  } catch (error) {
-    const lines = (error as { lines?: unknown }).lines;
-    const reason = error instanceof Error ? error.message.replace(/^[A-Za-z_]+: /, '') : String(error);
-    return {
-      problem: {
-        where: typeof lines === 'number' ? at(lines) : 'the file',
-        message: `is not valid CSV: ${reason}`,
-      },
-    };
-  }
-}
-
-/** The line of the deepest part of the plan a schema problem's path reaches. */
-function lineForPath(lines: Map<string, number>, path: readonly PropertyKey[]): string {
+/** Where the deepest part of the plan a schema problem's path reaches is. */
+function placeForPath(places: Map<string, Place>, path: readonly PropertyKey[]): Place | undefined {
   for (let n = path.length; n > 0; n--) {
-    const line = lines.get(path.slice(0, n).join('.'));
-    if (line !== undefined) return at(line);
+    const place = places.get(path.slice(0, n).join('.'));
+    if (place !== undefined) return place;
   }
-  return 'the file';
+  return undefined;
+}
+
+/** A problem with a cell of a plan that was read: its column's letter is the one in its sheet. */
+export function problemInCell(
+  read: Pick<PlanTableRead, 'columns'>,
+  place: Place,
+  column: PlanCsvColumn,
+  message: string,
+): TableProblem {
+  const indexes = read.columns.find((c) => c.sheet === place.sheet)?.indexes;
+  return problemAt(place, message, { name: column, index: indexes?.[column] });
+}
+
+/** CSV cells: a leading apostrophe the writer put before a formula character is taken off. */
+export function cleanCsvCell(value: string | undefined): string {
+  if (value === undefined) return '';
+  return (FORMULA_START.test(value) ? value.slice(1) : value).trim();
 }
 
 /**
- * Reads a plan from CSV text (as writePlanCsv writes it, or as a spreadsheet saves it). The whole
- * file is checked before anything is returned, and every problem is reported with its line (the
- * header is line 1; a row is named by the line it starts on) and column.
+ * Reads a plan from tables of the plan's columns: a CSV's one table, or a workbook's sheets.
+ * The whole input is checked before anything is returned, and every problem says where it is.
  */
-export function readPlanCsv(text: string, meta: { year: string; title?: string }): PlanCsvResult {
-  const problems: FileProblem[] = [];
+export function readPlanTables(
+  tables: readonly PlanTable[],
+  meta: { year: string; title?: string },
+  options: { clean?: (value: string | undefined) => string } = {},
+): PlanTableResult {
+  const clean = options.clean ?? ((value: string | undefined) => (value ?? '').trim());
+  const problems: TableProblem[] = [];
   const year = parsePlanYear(meta.year);
   if (!year)
     problems.push({ where: 'the plan year', message: `"${meta.year}" is not a plan year like "2024/25"` });
 
-  // One kind of line end: csv-parse counts a CRLF inside a quoted cell as two lines.
-  const parsed = parseRecords(text.replace(/^\uFEFF/, '').replace(/\r\n?/g, '\n'));
-  if ('problem' in parsed) return { ok: false, problems: [...problems, parsed.problem] };
-  const [header, ...records] = parsed.records;
-  if (!header) return { ok: false, problems: [...problems, { where: 'the file', message: 'is empty' }] };
-  const indexes = readHeader(header.record, problems);
-
   const sections = new Map<number, SectionDraft>();
+  const ids = new Map<number, Place>();
+  const columns: PlanTableRead['columns'] = [];
   let rowCount = 0;
-  for (const record of records) {
-    if (record.record.every((cell) => !cell.trim())) continue; // a spreadsheet's blank row: ",,,,"
-    rowCount++;
-    const line = startLine(record);
-    if (record.record.length > header.record.length) {
-      problems.push({
-        where: at(line),
-        message: `has ${record.record.length} cells but the header names ${header.record.length} columns`,
-      });
-    }
-    header.record.forEach((name, index) => {
-      if (!name.trim() && record.record[index]?.trim()) {
-        problems.push({ where: at(line), message: `has a value in column ${index + 1}, which has no name` });
+  for (const table of tables) {
+    const indexes = readHeader(table.header, problems);
+    columns.push({ sheet: table.sheet, indexes: Object.fromEntries(indexes) });
+    const width = table.header.cells.length;
+    for (const record of table.records) {
+      if (record.cells.every((cell) => !cell.trim())) continue; // a spreadsheet's blank row: ",,,,"
+      rowCount++;
+      if (table.sheet === undefined && record.cells.length > width) {
+        problems.push(
+          problemAt(record.place, `has ${record.cells.length} cells but the header names ${width} columns`),
+        );
       }
-    });
-    readRow(new RowReader(record.record, line, indexes, problems), sections);
+      const beyond = record.cells.slice(width).findIndex((c) => c.trim());
+      if (table.sheet !== undefined && beyond >= 0) {
+        problems.push(
+          problemAt(record.place, `has a value in column ${columnLetter(width + beyond)}, which has no name`),
+        );
+      }
+      table.header.cells.forEach((name, index) => {
+        if (!name.trim() && record.cells[index]?.trim()) {
+          problems.push(
+            problemAt(
+              record.place,
+              `has a value in column ${table.sheet === undefined ? index + 1 : columnLetter(index)}, which has no name`,
+            ),
+          );
+        }
+      });
+      readRow(new RowReader(record.cells, record.place, indexes, problems, clean), sections, ids);
+    }
   }
   if (rowCount === 0 && problems.length === 0) {
     problems.push({ where: 'the file', message: 'has no rows after the header: nothing to import' });
   }
   if (problems.length) return { ok: false, problems };
 
-  const lines = new Map<string, number>();
+  const places = new Map<string, Place>();
+  const read: Omit<PlanTableRead, 'plan'> = { sections: [], aims: [], actions: [], columns };
   const sectionList = [...sections.values()];
   sectionList.forEach((section, s) => {
-    lines.set(`sections.${s}`, section.line);
+    places.set(`sections.${s}`, section.place);
+    read.sections.push({ number: section.number, place: section.place });
     [...section.aims.values()].forEach((draft, a) => {
-      lines.set(`sections.${s}.aims.${a}`, draft.line);
-      draft.actionLines.forEach((line, c) => lines.set(`sections.${s}.aims.${a}.actions.${c}`, line));
+      places.set(`sections.${s}.aims.${a}`, draft.place);
+      read.aims.push({ number: draft.aim.number, place: draft.place });
+      draft.actions.forEach(({ id, place }, c) => {
+        places.set(`sections.${s}.aims.${a}.actions.${c}`, place);
+        read.actions.push({ aim: draft.aim.number, index: c, id, place });
+      });
     });
   });
   const result = planSchema.safeParse({
@@ -482,11 +610,73 @@ export function readPlanCsv(text: string, meta: { year: string; title?: string }
   if (!result.success) {
     return {
       ok: false,
-      problems: result.error.issues.map((issue) => ({
-        where: lineForPath(lines, issue.path),
-        message: `${issue.path.at(-1) === undefined ? '' : `${String(issue.path.at(-1))} `}${issue.message}`,
-      })),
+      problems: result.error.issues.map((issue) => {
+        const place = placeForPath(places, issue.path);
+        const message = `${issue.path.at(-1) === undefined ? '' : `${String(issue.path.at(-1))} `}${issue.message}`;
+        return place ? problemAt(place, message) : { where: 'the file', message };
+      }),
     };
   }
-  return { ok: true, plan: result.data };
+  return { ok: true, plan: result.data, ...read };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The CSV plan
+
+interface CsvRecord {
+  record: string[];
+  raw: string;
+  info: { lines: number };
+}
+
+/**
+ * The line a record starts on: csv-parse counts to its end, quoted cells may hold line breaks,
+ * and the raw text of a record after skipped blank lines starts with them.
+ */
+function startLine(record: CsvRecord): number {
+  const body = record.raw.replace(/^\n+/, '').replace(/\n$/, '');
+  return record.info.lines - (body.match(/\n/g)?.length ?? 0);
+}
+
+function parseRecords(text: string): { records: CsvRecord[] } | { problem: TableProblem } {
+  try {
+    const records = parse(text, {
+      bom: true,
+      info: true,
+      raw: true,
+      relax_column_count: true,
+      skip_empty_lines: true,
+    }) as unknown as CsvRecord[];
+    return { records };
+  } catch (error) {
+    const lines = (error as { lines?: unknown }).lines;
+    const reason = error instanceof Error ? error.message.replace(/^[A-Za-z_]+: /, '') : String(error);
+    const message = `is not valid CSV: ${reason}`;
+    return {
+      problem:
+        typeof lines === 'number' ? problemAt({ row: lines }, message) : { where: 'the file', message },
+    };
+  }
+}
+
+/**
+ * Reads a plan from CSV text (as writePlanCsv writes it, or as a spreadsheet saves it). The whole
+ * file is checked before anything is returned, and every problem is reported with its line (the
+ * header is line 1; a row is named by the line it starts on) and column.
+ */
+export function readPlanCsv(text: string, meta: { year: string; title?: string }): PlanTableResult {
+  // One kind of line end: csv-parse counts a CRLF inside a quoted cell as two lines.
+  const parsed = parseRecords(text.replace(/^\uFEFF/, '').replace(/\r\n?/g, '\n'));
+  const yearProblem: TableProblem[] = parsePlanYear(meta.year)
+    ? []
+    : [{ where: 'the plan year', message: `"${meta.year}" is not a plan year like "2024/25"` }];
+  if ('problem' in parsed) return { ok: false, problems: [...yearProblem, parsed.problem] };
+  const [header, ...records] = parsed.records;
+  if (!header) return { ok: false, problems: [...yearProblem, { where: 'the file', message: 'is empty' }] };
+  const asRecord = (r: CsvRecord): TableRecord => ({ place: { row: startLine(r) }, cells: r.record });
+  return readPlanTables(
+    [{ header: { place: { row: 1 }, cells: header.record }, records: records.map(asRecord) }],
+    meta,
+    { clean: cleanCsvCell },
+  );
 }

@@ -94,6 +94,21 @@ export function canEditActionDetails(member: Member | undefined, action: ActionL
   return canUpdateProgress(member, action);
 }
 
+/**
+ * Funding lines: the coordinator, any line; a lead officer, lines on the actions they (or their
+ * organisation) lead, not lines for an aim as a whole. Every member reads them (canReadPlan).
+ * `action` is the leadership of the line's action, or null for a line for the aim as a whole.
+ */
+export function canManageFunding(
+  member: Member | undefined,
+  partnershipId: number,
+  action: ActionLeadership | null,
+): boolean {
+  if (!isMember(member, partnershipId)) return false;
+  if (member.role === 'coordinator') return true;
+  return action !== null && action.partnershipId === partnershipId && canEditActionDetails(member, action);
+}
+
 /** Opening a quarter for updates, chasing it and closing it: the coordinator's. */
 export function canRunQuarterlyCycle(member: Member | undefined, partnershipId: number): boolean {
   return isMember(member, partnershipId) && member.role === 'coordinator';

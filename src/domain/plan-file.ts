@@ -8,6 +8,7 @@
  */
 import { parse as parseJsonWithErrors, printParseErrorCode, type ParseError } from 'jsonc-parser';
 import { z } from 'zod';
+import { FUNDING_STATES, fundingProblems } from './funding.js';
 import { sectionOfAimNumber } from './numbering.js';
 import { isPlanYear } from './quarters.js';
 import { STATUSES } from './status.js';
@@ -43,6 +44,26 @@ export const progressSchema = z
   })
   .strict();
 
+/**
+ * Money for an aim or an action (a funding line). Amounts are whole pence, so no rounding can creep
+ * in: £10,000 is 1000000. The date of the step the line is in must be given; see docs/plan-file.md.
+ */
+export const fundingLineSchema = z
+  .object({
+    source: text.describe('Where the money comes from, e.g. "PCC Community Safety Fund"'),
+    amountPence: z.number().int().min(0).describe('The amount in pence: £10,000 is 1000000'),
+    state: z.enum(FUNDING_STATES).describe('How far it has got: applied, awarded, received or spent'),
+    appliedOn: isoDate.nullable().optional(),
+    awardedOn: isoDate.nullable().optional(),
+    receivedOn: isoDate.nullable().optional(),
+    spentOn: isoDate.nullable().optional(),
+    spentToDatePence: z.number().int().min(0).default(0).describe('Spent so far, in pence'),
+    notes: optionalText.describe(
+      'Anything the reader should know: where the facts come from, what is not known',
+    ),
+  })
+  .strict();
+
 export const actionSchema = z
   .object({
     description: text.describe('What will be done; one item a line'),
@@ -51,6 +72,7 @@ export const actionSchema = z
     resources: z.array(text).default([]),
     expectedOutcomes: z.array(text).default([]),
     progress: z.array(progressSchema).default([]),
+    funding: z.array(fundingLineSchema).optional().describe('Money for this action'),
   })
   .strict();
 
@@ -70,6 +92,7 @@ export const aimSchema = z
     addedOn: isoDate.nullable().optional().describe('Set for an aim added after the plan was agreed'),
     actions: z.array(actionSchema).default([]),
     deliveryPrinciples: z.array(deliveryPrincipleSchema).default([]),
+    funding: z.array(fundingLineSchema).optional().describe('Money for the aim as a whole'),
   })
   .strict();
 
@@ -149,6 +172,7 @@ export type PlanFileAim = PlanFileSection['aims'][number];
 export type PlanFileAction = PlanFileAim['actions'][number];
 export type PlanFileParty = PlanFileAction['leads'][number];
 export type PlanFileProgress = PlanFileAction['progress'][number];
+export type PlanFileFundingLine = NonNullable<PlanFileAim['funding']>[number];
 
 /** One problem in a file, with where it is: a JSON path or a CSV line. */
 export interface FileProblem {
@@ -227,6 +251,34 @@ function duplicates<T>(items: readonly T[], key: (item: T) => string): Map<strin
   return new Map([...seen].filter(([, indexes]) => indexes.length > 1));
 }
 
+/** The rules of a funding line (dates in order, the state's date given, …), with where each broke. */
+/** A plan file's funding line as the funding_lines table's fields, absent dates and notes as null. */
+export function fundingLineFields(line: PlanFileFundingLine) {
+  return {
+    source: line.source,
+    amountPence: line.amountPence,
+    state: line.state,
+    appliedOn: line.appliedOn ?? null,
+    awardedOn: line.awardedOn ?? null,
+    receivedOn: line.receivedOn ?? null,
+    spentOn: line.spentOn ?? null,
+    spentToDatePence: line.spentToDatePence,
+    notes: line.notes ?? null,
+  };
+}
+
+function fundingLineProblems(
+  lines: readonly PlanFileFundingLine[] | undefined,
+  where: string,
+): FileProblem[] {
+  return (lines ?? []).flatMap((line, i) =>
+    fundingProblems(fundingLineFields(line)).map((p) => ({
+      where: `${where}[${i}].${p.field === 'amount' ? 'amountPence' : p.field === 'spentToDate' ? 'spentToDatePence' : p.field}`,
+      message: p.message,
+    })),
+  );
+}
+
 function crossReferenceProblems(file: PlanFile): FileProblem[] {
   const problems: FileProblem[] = [];
   const orgNames = new Set(file.organisations.map((o) => o.name));
@@ -298,7 +350,9 @@ function crossReferenceProblems(file: PlanFile): FileProblem[] {
                 quarter === 'null' ? 'repeats the undated progress entry' : `repeats quarter Q${quarter}`,
             });
           }
+          problems.push(...fundingLineProblems(action.funding, `${at}.funding`));
         });
+        problems.push(...fundingLineProblems(aim.funding, `${where}.funding`));
       });
     });
     plan.priorities.forEach((priority, i) => {

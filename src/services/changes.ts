@@ -13,36 +13,12 @@ import * as t from '../db/schema.js';
 import { londonDate } from '../domain/cycles.js';
 import { compareAimNumbers } from '../domain/numbering.js';
 import type { Quarter } from '../domain/quarters.js';
+import { PLAN_CHANGE_LABELS, type PlanChangeKind } from '../domain/plan-changes.js';
 import type { Actor } from './actor.js';
 import { NotFoundError } from './errors.js';
 import { assertMayRead } from './plan-view.js';
 
-export type PlanChangeKind =
-  | 'aim_added'
-  | 'aim_changed'
-  | 'aim_archived'
-  | 'action_added'
-  | 'action_archived'
-  | 'priority_added'
-  | 'priority_changed'
-  | 'priority_archived'
-  | 'section_added'
-  | 'section_changed'
-  | 'section_archived';
-
-export const PLAN_CHANGE_LABELS: Record<PlanChangeKind, string> = {
-  aim_added: 'Aim added',
-  aim_changed: 'Aim changed',
-  aim_archived: 'Aim archived',
-  action_added: 'Action added',
-  action_archived: 'Action archived',
-  priority_added: 'Priority added',
-  priority_changed: 'Priority changed',
-  priority_archived: 'Priority archived',
-  section_added: 'Section added',
-  section_changed: 'Section changed',
-  section_archived: 'Section archived',
-};
+export { PLAN_CHANGE_LABELS, type PlanChangeKind };
 
 export interface PlanChange {
   /** The day it happened, YYYY-MM-DD in Europe/London. */

@@ -38,6 +38,9 @@ const KIND_WORDS: Record<string, string> = {
   'progress.amended': 'Amended a progress update',
   'progress.accepted': 'Accepted a progress update',
   'progress.returned': 'Returned a progress update',
+  'funding.created': 'Added a funding line',
+  'funding.updated': 'Changed a funding line',
+  'funding.archived': 'Archived a funding line',
   'comment.added': 'Added a comment',
   'comment.archived': 'Archived a comment',
   'user.added': 'Added a person',
@@ -112,6 +115,13 @@ const FIELDS: readonly (readonly [string, string])[] = [
   ['expectedOutcomes', 'Expected outcomes'],
   ['status', 'Status'],
   ['text', 'Text'],
+  // A funding line's, in words (funding.ts writes them beside the values).
+  ['source', 'Source'],
+  ['amount', 'Amount'],
+  ['fundingState', 'State'],
+  ['steps', 'Dates'],
+  ['spentToDate', 'Spent to date'],
+  ['notes', 'Notes'],
 ];
 
 const ENTITY_LABELS: Record<string, Record<string, string>> = {

@@ -5,15 +5,18 @@
 import type { Database, Db } from '../db/client.js';
 import { accountServices } from './accounts.js';
 import * as apiTokens from './api-tokens.js';
+import * as boardReport from './board-report.js';
 import { memberActor, type Actor } from './actor.js';
 import * as changes from './changes.js';
 import * as comments from './comments.js';
 import * as cycles from './cycles.js';
+import * as funding from './funding.js';
 import * as history from './history.js';
 import { Mailer, type MailSettings } from './mail.js';
 import { SingleSignOn, type SingleSignOnSettings } from './oidc.js';
 import * as planEdit from './plan-edit.js';
 import * as planRead from './plan-read.js';
+import * as planSheet from './plan-sheet.js';
 import { latestPlanYear, openPlan } from './plan-view.js';
 import * as priorities from './priorities.js';
 import * as progress from './progress.js';
@@ -22,6 +25,7 @@ import { searchPlan } from './search.js';
 import { DatabaseSessionStore } from './sessions.js';
 import { clearSignInFailures, lockedForMinutes, recordSignInFailure } from './sign-in-throttle.js';
 import * as users from './users.js';
+import * as wordImport from './word-import.js';
 
 type DropFirst<T extends unknown[]> = T extends [unknown, ...infer R] ? R : never;
 
@@ -122,6 +126,8 @@ export function createServices(
         cycles.sendDueReminders({ db, mailer }, ...args),
     },
     changes: bind(db, { list: changes.planChanges, byReport: changes.changesByReport }),
+    /** The quarter's board report: from the closed snapshot, or a draft from the live plan. */
+    boardReport: bind(db, { get: boardReport.getBoardReport }),
     /** The plan's priorities, changed mid-year by the coordinator. */
     priorities: bind(db, {
       get: priorities.getPriority,
@@ -149,6 +155,31 @@ export function createServices(
       issue: apiTokens.issueApiToken,
       revoke: apiTokens.revokeApiToken,
       authenticate: apiTokens.authenticateApiToken,
+    }),
+    /** Funding lines on aims and actions, and the PCC's half-year budget report. */
+    funding: bind(db, {
+      listForPlan: funding.listPlanFunding,
+      listForAim: funding.listAimFunding,
+      get: funding.getFundingLine,
+      targets: funding.fundingTargets,
+      create: funding.createFundingLine,
+      update: funding.updateFundingLine,
+      archive: funding.archiveFundingLine,
+      pccReport: funding.pccBudgetReport,
+    }),
+    /** The plan as a spreadsheet: XLSX and CSV export, import with a preview (docs/plan-spreadsheet.md). */
+    planSheet: bind(db, {
+      export: planSheet.exportPlanSheet,
+      upload: planSheet.uploadPlanSheet,
+      preview: planSheet.previewPlanSheet,
+      confirm: planSheet.confirmPlanSheet,
+    }),
+    /** Importing a Word action plan as a new plan year: upload, preview and correct, save. */
+    wordImport: bind(db, {
+      upload: wordImport.uploadWordPlan,
+      preview: wordImport.previewWordUpload,
+      correct: wordImport.correctWordUpload,
+      save: wordImport.saveWordUpload,
     }),
     memberActor,
   };

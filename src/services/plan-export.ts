@@ -8,6 +8,7 @@ import * as t from '../db/schema.js';
 import { PLAN_FILE_FORMAT, type PlanFile, type PlanFileParty } from '../domain/plan-file.js';
 import type { Actor } from './actor.js';
 import { recordAudit } from './audit.js';
+import { addFundingToFilePlan } from './funding.js';
 import { allAims, loadPlanTree, type Party, type PartnershipRow, type PlanTree } from './plan-read.js';
 import { assertMayRead } from './plan-view.js';
 
@@ -104,7 +105,7 @@ export async function exportPlanFile(db: Db, partnership: PartnershipRow, year: 
     })),
     principles,
     glossary,
-    plans: [planTreeToFilePlan(tree)],
+    plans: [await addFundingToFilePlan(db, tree, planTreeToFilePlan(tree))],
   };
 }
 

@@ -5,7 +5,14 @@
 import { and, eq } from 'drizzle-orm';
 import type { Db, Tx } from '../db/client.js';
 import * as t from '../db/schema.js';
-import type { PlanFile, PlanFilePlan, PlanFileParty } from '../domain/plan-file.js';
+import {
+  fundingLineFields,
+  type PlanFile,
+  type PlanFileFundingLine,
+  type PlanFilePlan,
+  type PlanFileParty,
+} from '../domain/plan-file.js';
+import { canEditPlanStructure } from '../domain/permissions.js';
 import { planYearDates } from '../domain/quarters.js';
 import type { Actor } from './actor.js';
 import { recordAudit } from './audit.js';
@@ -140,38 +147,7 @@ export async function importPlanIntoPartnership(
   }
   try {
     return await db.transaction(async (tx) => {
-      const clash = await tx
-        .select({ id: t.plans.id })
-        .from(t.plans)
-        .where(and(eq(t.plans.partnershipId, partnershipId), eq(t.plans.year, plan.year)));
-      if (clash.length) {
-        throw new ValidationError([
-          { field: 'plan', message: `the plan ${plan.year} already exists in this partnership` },
-        ]);
-      }
-      const names: Names = { organisations: new Map(), people: new Map() };
-      for (const row of await tx
-        .select({ id: t.organisations.id, name: t.organisations.name })
-        .from(t.organisations)
-        .where(eq(t.organisations.partnershipId, partnershipId))) {
-        names.organisations.set(row.name, row.id);
-      }
-      for (const row of await tx
-        .select({ id: t.people.id, name: t.people.name })
-        .from(t.people)
-        .where(eq(t.people.partnershipId, partnershipId))) {
-        names.people.set(row.name, row.id);
-      }
-      const written = await writePlan(tx, partnershipId, plan, names);
-      await recordAudit(tx, actor, {
-        partnershipId,
-        kind: 'plan.imported',
-        entity: 'plan',
-        entityId: plan.year,
-        summary: `Imported plan ${plan.year} (${written.aims} aims, ${written.actions} actions)`,
-        after: written,
-        viaImport: true,
-      });
+      const written = await importPlanYear(tx, actor, partnershipId, plan);
       if (options.dryRun) throw new DryRunRollback(written);
       return written;
     });
@@ -179,6 +155,56 @@ export async function importPlanIntoPartnership(
     if (error instanceof DryRunRollback) return error.summary as ImportSummary['plans'][number];
     throw error;
   }
+}
+
+/**
+ * Writes one new plan year into an existing partnership, inside the caller's transaction, with
+ * its audit event: organisations and people are found by name, or added. Refuses a year the
+ * partnership has a plan for. `source` names where it came from in the audit trail ("sosafe.docx").
+ */
+export async function importPlanYear(
+  tx: Tx,
+  actor: Actor,
+  partnershipId: number,
+  plan: PlanFilePlan,
+  options: { source?: string } = {},
+): Promise<ImportSummary['plans'][number]> {
+  if (!actor.system && !canEditPlanStructure(actor.member, partnershipId)) {
+    throw new ForbiddenError('Only the coordinator can import a plan');
+  }
+  const clash = await tx
+    .select({ id: t.plans.id })
+    .from(t.plans)
+    .where(and(eq(t.plans.partnershipId, partnershipId), eq(t.plans.year, plan.year)));
+  if (clash.length) {
+    throw new ValidationError([
+      { field: 'plan', message: `the plan ${plan.year} already exists in this partnership` },
+    ]);
+  }
+  const names: Names = { organisations: new Map(), people: new Map() };
+  for (const row of await tx
+    .select({ id: t.organisations.id, name: t.organisations.name })
+    .from(t.organisations)
+    .where(eq(t.organisations.partnershipId, partnershipId))) {
+    names.organisations.set(row.name, row.id);
+  }
+  for (const row of await tx
+    .select({ id: t.people.id, name: t.people.name })
+    .from(t.people)
+    .where(eq(t.people.partnershipId, partnershipId))) {
+    names.people.set(row.name, row.id);
+  }
+  const written = await writePlan(tx, partnershipId, plan, names);
+  await recordAudit(tx, actor, {
+    partnershipId,
+    kind: 'plan.imported',
+    entity: 'plan',
+    entityId: plan.year,
+    summary: `Imported plan ${plan.year}${options.source ? ` from ${options.source}` : ''} (${written.aims} aims, ${written.actions} actions)`,
+    after: options.source ? { ...written, source: options.source } : written,
+    viaImport: true,
+  });
+  return written;
 }
 
 async function ensureOrganisation(
@@ -292,7 +318,9 @@ async function writePlan(tx: Tx, partnershipId: number, plan: PlanFilePlan, name
           );
           progressCount += action.progress.length;
         }
+        await writeFunding(tx, { partnershipId, planId, aimId, actionId }, action.funding);
       }
+      await writeFunding(tx, { partnershipId, planId, aimId, actionId: null }, aim.funding);
     }
   }
 
@@ -325,6 +353,16 @@ async function writePlan(tx: Tx, partnershipId: number, plan: PlanFilePlan, name
     actions: actionCount,
     progressUpdates: progressCount,
   };
+}
+
+/** An aim's or action's funding lines, as the file gives them (checked by checkPlanFile). */
+async function writeFunding(
+  tx: Tx,
+  at: { partnershipId: number; planId: number; aimId: number; actionId: number | null },
+  lines: readonly PlanFileFundingLine[] | undefined,
+) {
+  if (!lines?.length) return;
+  await tx.insert(t.fundingLines).values(lines.map((line) => ({ ...at, ...fundingLineFields(line) })));
 }
 
 async function writeParties(

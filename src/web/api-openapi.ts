@@ -1,10 +1,11 @@
 /**
  * The OpenAPI 3.1 document of the read-only API, served at /api/v1/openapi.json. Written by hand
- * as a typed object (no generator): the API is five small routes, and test/web/api.test.ts checks
+ * as a typed object (no generator): the API is six small routes, and test/web/api.test.ts checks
  * that the document names every /api/v1 route the app registers, and that the real answers for the
  * demo plan fit the schemas below.
  */
 import { SUBMISSION_STATES } from '../domain/cycles.js';
+import { FUNDING_STATES } from '../domain/funding.js';
 import { STATUSES } from '../domain/status.js';
 
 /** The JSON Schema (2020-12) keywords this document uses. */
@@ -58,6 +59,7 @@ const ref = (name: string): JsonSchema => ({ $ref: `#/components/schemas/${name}
 const str: JsonSchema = { type: 'string' };
 const nullableStr: JsonSchema = { type: ['string', 'null'] };
 const dateTime: JsonSchema = { type: ['string', 'null'], format: 'date-time' };
+const date: JsonSchema = { type: ['string', 'null'], format: 'date' };
 const strings: JsonSchema = { type: 'array', items: str };
 const object = (properties: Record<string, JsonSchema>, description?: string): JsonSchema => ({
   type: 'object',
@@ -113,7 +115,8 @@ export const openApiDocument: OpenApiDocument = {
       'Every request carries `Authorization: Bearer <token>`; the partnership’s coordinator issues and revokes',
       'tokens in the app (API tokens). A token reads its own partnership only. Drafts of progress updates',
       'never appear. Named lead officers are included: the API is for the partnership’s own use.',
-      'Funding lines are not in the API yet: the app does not record them yet.',
+      'Funding lines (source, amount in pence and pounds, state applied · awarded · received · spent, with dates)',
+      'are on each aim of a plan, and listed flat with their totals at …/plans/{year}/funding.',
     ].join(' '),
   },
   security: [{ bearer: [] }],
@@ -143,6 +146,18 @@ export const openApiDocument: OpenApiDocument = {
         summary: 'A plan: sections, aims with their latest status, actions with leads, partners and progress',
         parameters: [slug, year],
         responses: { '200': { description: 'The live plan', content: json(ref('Plan')) }, ...refusals },
+      },
+    },
+    [`${API_PREFIX}/partnerships/{slug}/plans/{year}/funding`]: {
+      get: {
+        operationId: 'listFunding',
+        summary:
+          'The plan’s funding lines, one row each (for Power BI and Excel), with totals by state and source',
+        parameters: [slug, year],
+        responses: {
+          '200': { description: 'The funding lines', content: json(ref('Funding')) },
+          ...refusals,
+        },
       },
     },
     [`${API_PREFIX}/partnerships/{slug}/plans/{year}/quarters`]: {
@@ -215,6 +230,65 @@ export const openApiDocument: OpenApiDocument = {
         status: { ...ref('Status'), description: 'The latest status given on any of its actions' },
         priorities: strings,
         actions: { type: 'array', items: ref('Action') },
+        funding: {
+          type: 'array',
+          items: ref('FundingLine'),
+          description: 'Money for the aim and its actions (archived lines are left out)',
+        },
+      }),
+      FundingLine: object(
+        {
+          id: { type: 'integer' },
+          section: { type: 'integer' },
+          aim: { ...str, description: 'The aim’s number, e.g. 2.2' },
+          action: {
+            type: ['integer', 'null'],
+            description:
+              'The action’s place in its aim (1, 2, …); null for the aim as a whole or an archived action',
+          },
+          forWholeAim: { type: 'boolean' },
+          source: str,
+          amountPence: {
+            type: 'integer',
+            minimum: 0,
+            description: 'The amount in whole pence: £10,000 is 1000000',
+          },
+          amountPounds: { type: 'number', minimum: 0, description: 'The same amount in pounds' },
+          state: { type: 'string', enum: FUNDING_STATES, description: 'How far the money has got' },
+          appliedOn: date,
+          awardedOn: date,
+          receivedOn: date,
+          spentOn: date,
+          spentToDatePence: { type: 'integer', minimum: 0 },
+          spentToDatePounds: { type: 'number', minimum: 0 },
+          notes: nullableStr,
+          updatedAt: { type: 'string', format: 'date-time' },
+        },
+        'A funding line: money for an aim or one of its actions',
+      ),
+      FundingTotal: object({
+        label: str,
+        lines: { type: 'integer' },
+        totalPence: { type: 'integer' },
+        spentToDatePence: { type: 'integer' },
+      }),
+      Funding: object({
+        year: str,
+        lines: { type: 'array', items: ref('FundingLine') },
+        totals: object({
+          all: ref('FundingTotal'),
+          byState: {
+            type: 'array',
+            items: object({
+              state: { type: 'string', enum: FUNDING_STATES },
+              label: str,
+              lines: { type: 'integer' },
+              totalPence: { type: 'integer' },
+              spentToDatePence: { type: 'integer' },
+            }),
+          },
+          bySource: { type: 'array', items: ref('FundingTotal') },
+        }),
       }),
       Section: object({
         number: { type: 'integer' },

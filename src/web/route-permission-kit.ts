@@ -81,6 +81,25 @@ export interface SampleContext {
   newEmail(): string;
   /** A new API token of the demo partnership, issued by its coordinator for this request. */
   newApiToken(): Promise<{ id: number }>;
+  /**
+   * A new funding line (applied for, £100) on a new action with these leads in the form's words
+   * (default: none), made for this request; with the number of the action's aim.
+   */
+  newFundingLine(
+    leads?: string,
+  ): Promise<{ id: number; version: number; aimNumber: string; actionId: number }>;
+  /**
+   * A pending spreadsheet upload to the demo plan by its coordinator: the plan's CSV export as it
+   * is, so confirming it changes nothing; with the fingerprint of its preview.
+   */
+  newPlanSheetUpload(): Promise<{ id: number; fingerprint: string }>;
+  /** A small Word plan (one section, one aim of the demo plan) as a DOCX. */
+  wordPlanDocx(): Promise<Buffer>;
+  /**
+   * A pending Word plan upload by the demo coordinator: the small Word plan, set to a plan year of
+   * its own before 2024/25, so that saving it adds a small plan no other check uses.
+   */
+  newWordUpload(): Promise<{ id: number; year: string }>;
 }
 
 export interface RouteCase {

@@ -689,3 +689,43 @@ describe('the SoSafe 2024/25 demo plan file', () => {
     });
   });
 });
+
+describe('the demo plan’s funding lines', () => {
+  const lines = aims.flatMap((a) => [
+    ...(a.funding ?? []).map((line) => ({ aim: a.number, action: null as number | null, line })),
+    ...a.actions.flatMap((action, i) =>
+      (action.funding ?? []).map((line) => ({ aim: a.number, action: i + 1, line })),
+    ),
+  ]);
+
+  it('has the £10,000 received from the Letchworth Heritage Foundation on 2.2, in Q1', () => {
+    const letchworth = lines.filter((l) => l.line.source === 'Letchworth Heritage Foundation');
+    expect(letchworth).toHaveLength(1);
+    expect(letchworth[0]).toMatchObject({
+      aim: '2.2',
+      action: 1,
+      line: { amountPence: 1_000_000, state: 'received', receivedOn: '2024-06-30' },
+    });
+  });
+
+  it('records each money fact of the seed once: 2.2 (twice), 2.3, 4.0 (two funders) and 4.2', () => {
+    expect(lines.map((l) => `${l.aim} ${l.action ?? 'aim'} ${l.line.source} ${l.line.state}`)).toEqual([
+      '2.2 1 Letchworth Heritage Foundation received',
+      '2.2 1 Funder not named in the plan applied',
+      '2.3 1 Central fund (not named in the plan) spent',
+      '4.0 2 Serious Violence Fund awarded',
+      '4.0 2 Probation awarded',
+      '4.2 4 Safer Streets awarded',
+    ]);
+  });
+
+  it('quotes, in its notes, the words of its own aim’s rows it was taken from, and says what the plan does not give', () => {
+    for (const { aim: number, line } of lines) {
+      const quotes = [...(line.notes ?? '').matchAll(/“([^”]+)”/g)].map((m) => m[1]!);
+      expect(quotes.length, `${number} ${line.source}`).toBeGreaterThan(0);
+      for (const quote of quotes) expectFrom(seedOf(number), quote, `${number} ${line.source} notes`);
+      if (line.amountPence === 0)
+        expect(line.notes, `${number} ${line.source}`).toMatch(/no amount|nor the amount|neither the amount/);
+    }
+  });
+});

@@ -15,7 +15,11 @@ function demoPlan(): PlanFilePlan {
 function tableOf(plan: PlanFilePlan) {
   return plan.sections.map((section) => ({
     ...section,
-    aims: section.aims.map((aim) => ({ ...aim, deliveryPrinciples: [] })),
+    aims: section.aims.map(({ funding: _aimFunding, ...aim }) => ({
+      ...aim,
+      deliveryPrinciples: [],
+      actions: aim.actions.map(({ funding: _funding, ...action }) => action),
+    })),
   }));
 }
 
@@ -23,10 +27,11 @@ function read(text: string) {
   return readPlanCsv(text, { year: '2024/25' });
 }
 
+/** The problems, as the command line prints them: where, and what. */
 function problemsOf(text: string) {
   const result = read(text);
   if (result.ok) throw new Error('expected problems');
-  return result.problems;
+  return result.problems.map(({ where, message }) => ({ where, message }));
 }
 
 const HEADER = 'Section,Section title,Aim,Aim title,Aim added on,Action,Lead,Q1 progress,Q1 status';
@@ -42,7 +47,7 @@ describe('writePlanCsv', () => {
     ).toBe(true);
     expect(text.split('\r\n')[0]).toBe(`\uFEFF${PLAN_CSV_COLUMNS.join(',')}`);
     expect(text.endsWith('\r\n')).toBe(true);
-    expect(PLAN_CSV_COLUMNS.at(-1)).toBe('Progress without a quarter');
+    expect(PLAN_CSV_COLUMNS.slice(-2)).toEqual(['Progress without a quarter', 'Action id']);
   });
 
   it('writes one row per action, and one row for an aim with no actions', () => {
@@ -101,7 +106,8 @@ describe('writePlanCsv', () => {
       'Q1 status': '',
     });
     const back = readPlanCsv(written, { year: '2025/26', title: small.title });
-    expect(back).toEqual({ ok: true, plan: small });
+    expect(back).toMatchObject({ ok: true, plan: small });
+    if (back.ok) expect(back.plan).toEqual(small);
   });
 });
 
@@ -133,7 +139,7 @@ describe('readPlanCsv', () => {
       '1.2,1,Divert young people,Educate young people,,,,,',
     ].join('\n');
     const result = readPlanCsv(text, { year: '2024-25' });
-    expect(result).toEqual({
+    expect(result).toMatchObject({
       ok: true,
       plan: expect.objectContaining({
         year: '2024/25',

@@ -54,8 +54,12 @@ export async function openInLibreOffice(
     );
     const pdfPath = path.join(dir, 'document.pdf');
     const pdf = await fs.readFile(pdfPath).catch(() => {
+      const calc =
+        extension === 'xlsx'
+          ? '; a spreadsheet needs LibreOffice Calc: apt-get install libreoffice-calc'
+          : '';
       throw new Error(
-        `LibreOffice did not convert the ${extension.toUpperCase()} to PDF (it could not open it)`,
+        `LibreOffice did not convert the ${extension.toUpperCase()} to PDF (it could not open it${calc})`,
       );
     });
     return { pdf, ...(await readPdf(pdfPath)) };

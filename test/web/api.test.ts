@@ -267,6 +267,46 @@ describe('the plan, its quarters and snapshots', () => {
     expect(snapshot.body).not.toContain(DRAFT_TEXT);
   });
 
+  it('has the plan’s funding: on its aims, and flat with totals, for Power BI and Excel', async () => {
+    const body = (await api(plan, token)).json();
+    const aim22 = body.sections
+      .flatMap((s: { aims: unknown[] }) => s.aims)
+      .find((a: { number: string }) => a.number === '2.2');
+    expect(aim22.funding).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          source: 'Letchworth Heritage Foundation',
+          amountPence: 1_000_000,
+          amountPounds: 10_000,
+          state: 'received',
+          receivedOn: '2024-06-30',
+          aim: '2.2',
+          action: 1,
+          forWholeAim: false,
+        }),
+      ]),
+    );
+    const response = await api(`${plan}/funding`, token);
+    expect(response.statusCode).toBe(200);
+    const funding = response.json();
+    expect(funding.year).toBe('2024/25');
+    expect(funding.lines).toHaveLength(6);
+    expect(funding.totals.all).toEqual({
+      label: 'Total',
+      lines: 6,
+      totalPence: 1_000_000,
+      spentToDatePence: 0,
+    });
+    expect(funding.totals.byState.map((r: { state: string; lines: number }) => [r.state, r.lines])).toEqual([
+      ['applied', 1],
+      ['awarded', 3],
+      ['received', 1],
+      ['spent', 1],
+    ]);
+    expect((await api(`${plan}/funding`)).statusCode).toBe(401);
+    expect((await api(`${plan}/funding`, theirToken)).statusCode).toBe(403);
+  });
+
   it('is rate limited per address, in JSON', async () => {
     let last: LightMyRequestResponse | undefined;
     for (let i = 0; i < 121; i++) {
@@ -344,14 +384,14 @@ function schemaOf(path: string, status: string): JsonSchema {
 }
 
 describe('the OpenAPI document', () => {
-  it('is served as OpenAPI 3.1, without a token, and says funding is not in it yet', async () => {
+  it('is served as OpenAPI 3.1, without a token, and says where funding is', async () => {
     const response = await api('/api/v1/openapi.json');
     expect(response.statusCode).toBe(200);
     expect(response.headers['cache-control']).toBe('no-store');
     const document = response.json();
     expect(document.openapi).toBe('3.1.0');
     expect(document).toEqual(JSON.parse(JSON.stringify(openApiDocument)));
-    expect(document.info.description).toMatch(/Funding lines are not in the API yet/);
+    expect(document.info.description).toMatch(/Funding lines .* are on each aim of a plan/);
   });
 
   it('names every /api/v1 route the app registers, and no other', () => {
@@ -359,7 +399,7 @@ describe('the OpenAPI document', () => {
       .filter((r) => r.method === 'GET' && r.url.startsWith('/api/v1'))
       .map((r) => r.url.replace(/:(\w+)/g, '{$1}'))
       .sort();
-    expect(routes.length).toBe(5);
+    expect(routes.length).toBe(6);
     expect(Object.keys(openApiDocument.paths).sort()).toEqual(routes);
     expect(
       registered.filter((r) => r.url.startsWith('/api/v1') && !['GET', 'HEAD'].includes(r.method)),
@@ -377,6 +417,7 @@ describe('the OpenAPI document', () => {
         '200',
       ],
       [`${base}/plans/1999-00`, '/api/v1/partnerships/{slug}/plans/{year}', '404'],
+      [`${plan}/funding`, '/api/v1/partnerships/{slug}/plans/{year}/funding', '200'],
     ];
     for (const [url, path, status] of cases) {
       const response = await api(url, token);

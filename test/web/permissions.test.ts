@@ -23,6 +23,7 @@ import {
   type SampleRequest,
 } from '../../src/web/route-permissions.js';
 import { createTestApp, DEMO, Session, TEST_PASSWORD, type TestApp } from '../support/app.js';
+import { newWordUpload, smallWordPlan } from '../support/word-plan.js';
 
 const OUTSIDER = 'outsider@elsewhere.example';
 const EMAILS: Record<Exclude<Audience, 'signedOut'>, string> = {
@@ -317,6 +318,41 @@ const context: SampleContext = {
   },
   newEmail() {
     return `someone-${++emailCount}@permission-check.example`;
+  },
+  async newFundingLine(leads = '') {
+    const action = await context.newAction(leads);
+    const aim = (await demoTree()).sections
+      .flatMap((s) => s.aims)
+      .find((a) => a.actions.some((x) => x.id === action.id));
+    if (!aim) throw new Error(`No aim holds the new action ${action.id}`);
+    const line = await t.services.funding.create(actor, aim.id, {
+      actionId: String(action.id),
+      source: 'Permission check fund',
+      amount: '100',
+      state: 'applied',
+      appliedOn: '2024-05-01',
+    });
+    return { id: line.id, version: line.version, aimNumber: aim.number, actionId: action.id };
+  },
+  async newPlanSheetUpload() {
+    const tree = await demoTree();
+    const member = await t.services.users.getMember(await userIdOf(DEMO.coordinator), tree.partnership.id);
+    if (!member) throw new Error('The demo coordinator holds no role in the demo partnership');
+    const coordinator = t.services.memberActor(member);
+    const csv = await t.services.planSheet.export(coordinator, tree.partnership, tree.plan.year, 'csv');
+    const upload = await t.services.planSheet.upload(coordinator, tree.partnership, tree.plan.year, {
+      filename: csv.filename,
+      data: csv.body,
+    });
+    if (!upload.ok) throw new Error(`The plan's own CSV was refused: ${JSON.stringify(upload.problems)}`);
+    return { id: upload.uploadId, fingerprint: upload.preview.fingerprint };
+  },
+  wordPlanDocx: smallWordPlan,
+  async newWordUpload() {
+    const tree = await demoTree();
+    const member = await t.services.users.getMember(await userIdOf(DEMO.coordinator), tree.partnership.id);
+    if (!member) throw new Error('The demo coordinator holds no role in the demo partnership');
+    return newWordUpload(t.services, t.services.memberActor(member), tree.partnership.id);
   },
 };
 

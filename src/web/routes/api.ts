@@ -5,9 +5,17 @@
  * Answers are never cached; refusals are JSON `{ "error": "..." }`.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import {
+  FUNDING_STATES,
+  grandTotal,
+  totalsBy,
+  totalsByState,
+  type FundingTotalsRow,
+} from '../../domain/funding.js';
 import { QUARTERS, parseQuarter, planYearSlug } from '../../domain/quarters.js';
 import type { ApiCaller } from '../../services/api-tokens.js';
 import { ForbiddenError, NotFoundError } from '../../services/errors.js';
+import type { FundingLineView } from '../../services/funding.js';
 import type { Services } from '../../services/index.js';
 import { latestProgress, type ActionNode, type Party, type PlanTree } from '../../services/plan-read.js';
 import { API_PREFIX, openApiDocument } from '../api-openapi.js';
@@ -54,8 +62,31 @@ function action(a: ActionNode) {
   };
 }
 
+/** A funding line as the API shows it: money in whole pence, and in pounds for a spreadsheet. */
+export function fundingJson(line: FundingLineView) {
+  return {
+    id: line.id,
+    section: line.sectionNumber,
+    aim: line.aimNumber,
+    action: line.actionIndex,
+    forWholeAim: line.actionId === null,
+    source: line.source,
+    amountPence: line.amountPence,
+    amountPounds: line.amountPence / 100,
+    state: line.state,
+    appliedOn: line.appliedOn,
+    awardedOn: line.awardedOn,
+    receivedOn: line.receivedOn,
+    spentOn: line.spentOn,
+    spentToDatePence: line.spentToDatePence,
+    spentToDatePounds: line.spentToDatePence / 100,
+    notes: line.notes,
+    updatedAt: line.updatedAt.toISOString(),
+  };
+}
+
 /** The plan as the API shows it: no ids of sections or aims (their numbers name them), no versions. */
-export function planJson(tree: PlanTree) {
+export function planJson(tree: PlanTree, funding: readonly FundingLineView[] = []) {
   const priorityTitles = new Map(tree.priorities.map((p) => [p.id, p.title]));
   const aimNumbers = new Map(tree.sections.flatMap((s) => s.aims.map((a) => [a.id, a.number] as const)));
   return {
@@ -78,6 +109,7 @@ export function planJson(tree: PlanTree) {
         status: latestProgress(aim.actions).status,
         priorities: aim.priorityIds.flatMap((id) => priorityTitles.get(id) ?? []),
         actions: aim.actions.map(action),
+        funding: funding.filter((l) => l.aimId === aim.id).map(fundingJson),
       })),
     })),
   };
@@ -158,7 +190,34 @@ export async function registerApiRoutes(app: FastifyInstance, services: Services
       api.get<{ Params: PlanParams }>(
         '/partnerships/:slug/plans/:year',
         { config: RATE_LIMIT },
-        async (request) => planJson((await openPlan(request)).tree),
+        async (request) => {
+          const { tree, actor } = await openPlan(request);
+          return planJson(tree, (await services.funding.listForPlan(actor, tree.plan.id)).lines);
+        },
+      );
+
+      api.get<{ Params: PlanParams }>(
+        '/partnerships/:slug/plans/:year/funding',
+        { config: RATE_LIMIT },
+        async (request) => {
+          const { tree, actor } = await openPlan(request);
+          const { lines } = await services.funding.listForPlan(actor, tree.plan.id);
+          const row = (r: FundingTotalsRow) => ({
+            label: r.label,
+            lines: r.lines,
+            totalPence: r.totalPence,
+            spentToDatePence: r.spentToDatePence,
+          });
+          return {
+            year: tree.plan.year,
+            lines: lines.map(fundingJson),
+            totals: {
+              all: row(grandTotal(lines)),
+              byState: FUNDING_STATES.map((state, i) => ({ state, ...row(totalsByState(lines)[i]!) })),
+              bySource: totalsBy(lines, (l) => [l.source]).map(row),
+            },
+          };
+        },
       );
 
       api.get<{ Params: PlanParams }>(

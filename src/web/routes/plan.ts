@@ -18,6 +18,7 @@ import { aimTabs } from '../aim-tabs.js';
 import { partnershipContext } from '../context.js';
 import { textHelpers } from '../render.js';
 import { openQuartersForUpdates } from './progress.js';
+import { aimFunding } from './funding.js';
 
 type PlanParams = { slug: string; year: string };
 
@@ -112,6 +113,7 @@ export function registerPlanRoutes(app: FastifyInstance, services: Services): vo
         actions,
         priorities,
         ...(await aimTabs(services, page.actor, aim.id, 'actions')),
+        aimFunding: await aimFunding(services, page.actor, aim, page.base),
       });
     },
   );
