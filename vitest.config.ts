@@ -63,7 +63,9 @@ export default defineConfig({
           include: ['test/e2e/**/*.test.ts'],
           testTimeout: 120_000,
           hookTimeout: 180_000,
-          fileParallelism: false,
+          // Two files at once: each starts its own app (own port, own DATA_DIR) and its own
+          // Chromium profile, and spends most of its time waiting on pages.
+          maxWorkers: 2,
         },
       },
     ],

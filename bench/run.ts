@@ -1,9 +1,12 @@
 /**
  * Benchmarks (never run by `npm test`): `npm run bench`.
  * Builds the real app over an in-memory PGlite with the demo plan, signs in, and times the main
- * pages through fastify's inject (no network), then the import and export of the demo plan.
+ * pages through fastify's inject (no network), then the import and export of the demo plan, and
+ * the documents the app writes (board report, PCC budget report, the plan as a spreadsheet) and
+ * reads (a spreadsheet or a Word plan, uploaded to its preview).
  * Prints a Markdown table for docs/benchmarks.md.
  */
+import fs from 'node:fs';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { loadConfig } from '../src/config.js';
@@ -124,6 +127,18 @@ const pages: [string, string][] = [
   ['the changes of the year', `${base}/changes`],
   ['/health', '/health'],
 ];
+/** The documents: fewer rounds, as each is a whole file. */
+const DOCUMENT_ROUNDS = Math.max(10, Math.round(ROUNDS / 4));
+const documents: [string, string][] = [
+  ['the Q3 board report page', `${base}/quarters/3/report`],
+  ['the Q3 board report as DOCX (A4 landscape, 34 actions)', `${base}/quarters/3/report.docx`],
+  ['the Q3 board report as PDF', `${base}/quarters/3/report.pdf`],
+  ['the funding page', `${base}/funding`],
+  ['the PCC budget report H1 as DOCX', `${base}/funding/pcc-report-H1.docx`],
+  ['the PCC budget report H1 as XLSX', `${base}/funding/pcc-report-H1.xlsx`],
+  ['the plan as XLSX (one sheet per section)', `${base}/spreadsheet.xlsx`],
+  ['the plan as CSV', `${base}/spreadsheet.csv`],
+];
 for (const [name, url] of pages) {
   for (let i = 0; i < 10; i++) await app.inject({ url, headers: { cookie } }); // warm up
   const samples: number[] = [];
@@ -135,6 +150,49 @@ for (const [name, url] of pages) {
   const s = stats(samples);
   rows.push(`| GET ${name} (${ROUNDS} requests) | ${ms(s.median)} | ${ms(s.p95)} | ${ms(s.max)} |`);
 }
+for (const [name, url] of documents) {
+  for (let i = 0; i < 3; i++) await app.inject({ url, headers: { cookie } }); // warm up
+  const samples: number[] = [];
+  for (let i = 0; i < DOCUMENT_ROUNDS; i++) {
+    const [t, response] = await time(() => app.inject({ url, headers: { cookie } }));
+    if (response.statusCode !== 200) throw new Error(`${url} answered ${response.statusCode}`);
+    samples.push(t);
+  }
+  const s = stats(samples);
+  rows.push(`| GET ${name} (${DOCUMENT_ROUNDS} requests) | ${ms(s.median)} | ${ms(s.p95)} | ${ms(s.max)} |`);
+}
+
+/** Uploads a file to a form as the coordinator and times the answer: the file read and previewed. */
+async function timeUpload(name: string, formUrl: string, filename: string, content: Buffer) {
+  const samples: number[] = [];
+  for (let i = 0; i < DOCUMENT_ROUNDS + 3; i++) {
+    const formPage = await app.inject({ url: formUrl, headers: { cookie } });
+    const csrf = /name="_csrf" value="([^"]+)"/.exec(formPage.body)![1]!;
+    const form = new FormData();
+    form.append('_csrf', csrf);
+    form.append('file', new Blob([new Uint8Array(content)]), filename);
+    const encoded = new Response(form);
+    const payload = Buffer.from(await encoded.arrayBuffer());
+    const headers = { cookie, 'content-type': encoded.headers.get('content-type')! };
+    const [t, response] = await time(() => app.inject({ method: 'POST', url: formUrl, headers, payload }));
+    if (response.statusCode !== 303 && response.statusCode !== 302) {
+      throw new Error(`${formUrl} answered ${response.statusCode}`);
+    }
+    if (i >= 3) samples.push(t); // the first three warm up
+  }
+  const s = stats(samples);
+  rows.push(
+    `| POST ${name}, to its preview (${DOCUMENT_ROUNDS} uploads) | ${ms(s.median)} | ${ms(s.p95)} | ${ms(s.max)} |`,
+  );
+}
+const exported = await app.inject({ url: `${base}/spreadsheet.xlsx`, headers: { cookie } });
+await timeUpload('the plan as XLSX, unchanged', `${base}/spreadsheet`, 'plan.xlsx', exported.rawPayload);
+await timeUpload(
+  'a Word plan (the seed, 21 aims, made by LibreOffice)',
+  '/p/sosafe/word-import',
+  'plan.docx',
+  fs.readFileSync(new URL('../test/fixtures/word/sosafe-2024-25-libreoffice.docx', import.meta.url)),
+);
 await app.close();
 await database.close();
 

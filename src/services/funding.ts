@@ -24,13 +24,14 @@ import {
   type Half,
   type PccBudgetReport,
 } from '../domain/funding.js';
-import { canManageFunding, canReadPlan, type ActionLeadership } from '../domain/permissions.js';
+import { canManageFunding, type ActionLeadership } from '../domain/permissions.js';
 import type { Actor } from './actor.js';
 import { recordAudit } from './audit.js';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from './errors.js';
 import type { PlanFileFundingLine, PlanFilePlan } from '../domain/plan-file.js';
 import { getPartnershipById, type PlanTree } from './plan-read.js';
 import { actionsLeadership } from './progress.js';
+import { assertMayRead as assertMayReadPlan } from './plan-view.js';
 
 const AMOUNT_MESSAGE = 'Enter the amount in pounds, like 10,000 or 10000.50';
 const SPENT_MESSAGE = 'Enter the spent to date in pounds, like 2,500, or leave it blank for none';
@@ -158,12 +159,7 @@ export interface FundingLineView extends FundingFacts {
 type LineRow = typeof t.fundingLines.$inferSelect;
 
 function assertMayRead(actor: Actor, partnershipId: number): void {
-  if (actor.system) return;
-  if (!canReadPlan(actor.member, partnershipId)) {
-    throw new ForbiddenError(
-      'Funding is for members of the partnership. Sign in with an account that holds a role in it.',
-    );
-  }
+  assertMayReadPlan(actor, partnershipId, 'Funding');
 }
 
 function mayManage(actor: Actor, partnershipId: number, leadership: ActionLeadership | null): boolean {

@@ -23,11 +23,11 @@ export interface OpenedPlan {
   principles: { number: number; text: string }[];
 }
 
-export function assertMayRead(actor: Actor, partnershipId: number): void {
+export function assertMayRead(actor: Actor, partnershipId: number, what = 'The live plan'): void {
   if (actor.system) return;
   if (!canReadPlan(actor.member, partnershipId)) {
     throw new ForbiddenError(
-      'The live plan is for members of the partnership. Sign in with an account that holds a role in it.',
+      `${what} is for members of the partnership. Sign in with an account that holds a role in it.`,
     );
   }
 }
