@@ -163,6 +163,9 @@ export const aims = pgTable(
     addedOn: date('added_on'),
     /** The aim of the previous year's plan this one was carried over from (roll-over), if any. */
     carriedFromAimId: integer('carried_from_aim_id').references((): AnyPgColumn => aims.id),
+    /** When the coordinator published the aim on the partnership's public page; null: not public. */
+    publishedAt: timestamp('published_at', { withTimezone: true }),
+    publishedBy: integer('published_by').references((): AnyPgColumn => users.id),
     version: version(),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
@@ -326,6 +329,11 @@ export const progressUpdates = pgTable(
     reviewComment: text('review_comment'),
     /** Last changed after its quarter was closed: an amendment to what the board was shown. */
     amendedAt: timestamp('amended_at', { withTimezone: true }),
+    /**
+     * What residents read on the public page for this update, written or approved by the
+     * coordinator; null: the public page does not show this update's text.
+     */
+    publicText: text('public_text'),
     version: version(),
     createdAt: createdAt(),
     updatedAt: updatedAt(),

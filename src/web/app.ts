@@ -45,6 +45,9 @@ import { registerBoardReportRoutes } from './routes/board-report.js';
 import { registerFundingRoutes } from './routes/funding.js';
 import { registerPlanSheetRoutes } from './routes/plan-sheet.js';
 import { registerWordImportRoutes } from './routes/word-import.js';
+import { registerDashboardRoutes } from './routes/dashboard.js';
+import { registerPublicRoutes } from './routes/public.js';
+import { registerCountyRoutes } from './routes/county.js';
 import { registerSiteRoutes } from './routes/site.js';
 
 declare module 'fastify' {
@@ -234,6 +237,9 @@ export async function buildApp({
   registerFundingRoutes(app, services);
   registerPlanSheetRoutes(app, services);
   registerWordImportRoutes(app, services);
+  registerDashboardRoutes(app, services);
+  registerPublicRoutes(app, services);
+  registerCountyRoutes(app, services);
   registerSiteRoutes(app);
 
   app.setNotFoundHandler(async (request, reply) => {

@@ -12,6 +12,9 @@ import { BOARD_REPORT_ROUTES } from './route-permissions-board-report.js';
 import { FUNDING_ROUTES } from './route-permissions-funding.js';
 import { PLAN_SHEET_ROUTES } from './route-permissions-plan-sheet.js';
 import { WORD_IMPORT_ROUTES } from './route-permissions-word-import.js';
+import { DASHBOARD_ROUTES } from './route-permissions-dashboard.js';
+import { PUBLIC_PAGE_ROUTES } from './route-permissions-public.js';
+import { COUNTY_ROUTES } from './route-permissions-county.js';
 import {
   PUBLIC,
   SIGNED_IN,
@@ -702,6 +705,9 @@ export const ROUTE_PERMISSIONS: readonly RoutePermission[] = [
   ...FUNDING_ROUTES,
   ...PLAN_SHEET_ROUTES,
   ...WORD_IMPORT_ROUTES,
+  ...DASHBOARD_ROUTES,
+  ...PUBLIC_PAGE_ROUTES,
+  ...COUNTY_ROUTES,
 ];
 
 export function routeKey(method: string, url: string): string {
