@@ -6,11 +6,12 @@
  *
  * One quarter is run from opening to the board, so the tests of Q4 follow each other in order.
  */
+import { parse } from 'csv-parse/sync';
 import { and, desc, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { emails, quarterCycles, users } from '../../src/db/schema.js';
 import { systemActor, type Actor } from '../../src/services/actor.js';
-import { findAim, type PlanTree } from '../../src/services/plan-read.js';
+import { allAims, findAim, type PlanTree } from '../../src/services/plan-read.js';
 import { createTestApp, DEMO, Session, type TestApp } from '../support/app.js';
 
 let t: TestApp;
@@ -592,6 +593,11 @@ describe('closing Q4 and the snapshot', () => {
     expect(snapshot.reportedOn).toBe('2025-04-17');
     expect(snapshot.board).toHaveLength(34);
     jsonBefore = json.body;
+
+    // The CSV has the spreadsheet's columns, each action with its id in the plan.
+    const rows = parse(csv.body, { columns: true, bom: true }) as Record<string, string>[];
+    const actionIds = allAims(tree).flatMap((aim) => aim.actions.map((action) => String(action.id)));
+    expect(rows.filter((row) => row.Action).map((row) => row['Action id'])).toEqual(actionIds);
   });
 
   it('stays exactly as reported after the aim is changed and the update amended', async () => {

@@ -28,11 +28,11 @@ import {
 } from '../../domain/permissions.js';
 import { parseQuarter, planYearSlug, QUARTERS, quarterMonths } from '../../domain/quarters.js';
 import type { Links } from '../../services/accounts.js';
-import { PLAN_CHANGE_LABELS } from '../../services/changes.js';
+import { PLAN_CHANGE_LABELS } from '../../domain/plan-changes.js';
 import type { BoardRow, CycleRow, QuarterSnapshot } from '../../services/cycles.js';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../../services/errors.js';
 import type { Services } from '../../services/index.js';
-import { planTreeToFilePlan } from '../../services/plan-export.js';
+import { planTreeToTable } from '../../services/plan-sheet.js';
 import { findAction } from '../../services/plan-read.js';
 import { writePlanCsv } from '../../documents/plan-csv.js';
 import { formBody, formErrors, type FormErrors } from '../forms.js';
@@ -692,7 +692,8 @@ export function registerQuarterRoutes(app: FastifyInstance, services: Services, 
     '/p/:slug/plans/:year/quarters/:q/snapshot.csv',
     async (request, reply) => {
       const { page, snapshot } = await snapshotOf(request, request.params);
-      const csv = writePlanCsv(planTreeToFilePlan(snapshot.tree));
+      // With the actions' ids, so the board's CSV lines up with the plan's spreadsheet.
+      const csv = writePlanCsv(planTreeToTable(snapshot.tree));
       return reply
         .type('text/csv; charset=utf-8')
         .header(
