@@ -125,6 +125,7 @@ const pages: [string, string][] = [
   ['the Q4 submission board (34 actions)', `${base}/quarters/4`],
   ['the Q3 snapshot, as reported to the board', `${base}/quarters/3/snapshot`],
   ['the changes of the year', `${base}/changes`],
+  ['the dashboard, Q3 (four SVG charts, seven tables)', `${base}/dashboard?quarter=3`],
   ['/health', '/health'],
 ];
 /** The documents: fewer rounds, as each is a whole file. */

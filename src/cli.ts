@@ -142,9 +142,11 @@ async function demoCommand(): Promise<void> {
       );
     }
     const password = config.demoPassword ?? generateDemoPassword();
-    const { summary, accounts } = await loadDemo(db, password);
-    console.log(`Loaded the demo partnership ${summary.partnership} into ${location}:`);
-    for (const plan of summary.plans) console.log(`  ${describeCounts(plan)}`);
+    const { summaries, accounts } = await loadDemo(db, password);
+    for (const summary of summaries) {
+      console.log(`Loaded the demo partnership ${summary.partnership} into ${location}:`);
+      for (const plan of summary.plans) console.log(`  ${describeCounts(plan)}`);
+    }
     console.log('\nSign in with any of these accounts:');
     const width = Math.max(...accounts.map((a) => a.email.length));
     for (const account of accounts) {

@@ -38,12 +38,14 @@ async function main(): Promise<void> {
 
   if (!config.production && (await isEmptyDatabase(database.db))) {
     const password = config.demoPassword ?? generateDemoPassword();
-    const { summary } = await loadDemo(database.db, password);
-    const plan = summary.plans[0];
+    const { summaries } = await loadDemo(database.db, password);
     say('');
-    say(
-      `Loaded the demo partnership: ${summary.partnership}, plan ${plan?.year} (${plan?.aims} aims, ${plan?.actions} actions).`,
-    );
+    for (const summary of summaries) {
+      const plan = summary.plans[0];
+      say(
+        `Loaded the demo partnership: ${summary.partnership}, plan ${plan?.year} (${plan?.aims} aims, ${plan?.actions} actions).`,
+      );
+    }
     say('Demo accounts (this is shown once, at first start):');
     for (const account of DEMO_ACCOUNTS)
       say(`  ${account.email.padEnd(32)} ${account.role.replace('_', ' ').padEnd(13)} ${account.what}`);

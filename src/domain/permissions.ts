@@ -109,6 +109,14 @@ export function canManageFunding(
   return action !== null && action.partnershipId === partnershipId && canEditActionDetails(member, action);
 }
 
+/**
+ * Publishing aims on the partnership's public page (and taking them off), and writing the text
+ * residents read for a progress update: the coordinator's, who answers for what the public sees.
+ */
+export function canPublish(member: Member | undefined, partnershipId: number): boolean {
+  return isMember(member, partnershipId) && member.role === 'coordinator';
+}
+
 /** Opening a quarter for updates, chasing it and closing it: the coordinator's. */
 export function canRunQuarterlyCycle(member: Member | undefined, partnershipId: number): boolean {
   return isMember(member, partnershipId) && member.role === 'coordinator';

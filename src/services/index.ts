@@ -9,7 +9,9 @@ import * as boardReport from './board-report.js';
 import { memberActor, type Actor } from './actor.js';
 import * as changes from './changes.js';
 import * as comments from './comments.js';
+import * as county from './county.js';
 import * as cycles from './cycles.js';
+import * as dashboard from './dashboard.js';
 import * as funding from './funding.js';
 import * as history from './history.js';
 import { Mailer, type MailSettings } from './mail.js';
@@ -20,6 +22,7 @@ import * as planSheet from './plan-sheet.js';
 import { latestPlanYear, openPlan } from './plan-view.js';
 import * as priorities from './priorities.js';
 import * as progress from './progress.js';
+import * as publicPlan from './public-plan.js';
 import * as rollOver from './roll-over.js';
 import { searchPlan } from './search.js';
 import { DatabaseSessionStore } from './sessions.js';
@@ -126,6 +129,8 @@ export function createServices(
         cycles.sendDueReminders({ db, mailer }, ...args),
     },
     changes: bind(db, { list: changes.planChanges, byReport: changes.changesByReport }),
+    /** The partnership dashboard of a plan for a quarter: statuses, submissions, coverage. */
+    dashboard: bind(db, { get: dashboard.getDashboard }),
     /** The quarter's board report: from the closed snapshot, or a draft from the live plan. */
     boardReport: bind(db, { get: boardReport.getBoardReport }),
     /** The plan's priorities, changed mid-year by the coordinator. */
@@ -181,6 +186,20 @@ export function createServices(
       correct: wordImport.correctWordUpload,
       save: wordImport.saveWordUpload,
     }),
+    /** The public page: published aims for residents, and the coordinator's publishing. */
+    publicPlan: bind(db, {
+      partnership: publicPlan.getPublicPartnership,
+      plan: publicPlan.getPublicPlan,
+      aim: publicPlan.getPublicAim,
+      overview: publicPlan.publishingOverview,
+      textForms: publicPlan.publicTextForms,
+      publish: publicPlan.publishAim,
+      unpublish: publicPlan.unpublishAim,
+      publishAll: publicPlan.publishAllAims,
+      saveText: publicPlan.savePublicText,
+    }),
+    /** The county view: the partnerships a person holds roles in, side by side. */
+    county: bind(db, { view: county.countyView }),
     memberActor,
   };
 }

@@ -3,9 +3,9 @@
  * user into a Member of a partnership.
  */
 import argon2 from 'argon2';
-import { and, eq, isNull } from 'drizzle-orm';
+import { and, eq, isNull, sql } from 'drizzle-orm';
 import { z } from 'zod';
-import type { Db } from '../db/client.js';
+import type { Db, Tx } from '../db/client.js';
 import * as t from '../db/schema.js';
 import { ROLES, type Member, type Role } from '../domain/permissions.js';
 import type { Actor } from './actor.js';
@@ -42,47 +42,7 @@ export async function addUser(db: Db, input: NewUser, actor: Actor): Promise<{ u
   const user = validate(newUserSchema, input, 'user');
   const passwordHash = await hashPassword(user.password);
   return db.transaction(async (tx) => {
-    const [partnership] = await tx
-      .select({ id: t.partnerships.id })
-      .from(t.partnerships)
-      .where(eq(t.partnerships.slug, user.partnership));
-    if (!partnership) {
-      throw new ValidationError([
-        { field: 'partnership', message: `there is no partnership "${user.partnership}"` },
-      ]);
-    }
-    if (
-      !actor.system &&
-      !(actor.member?.partnershipId === partnership.id && actor.member.role === 'coordinator')
-    ) {
-      throw new ForbiddenError('Only the coordinator can add people to this partnership');
-    }
-    let organisationId: number | null = null;
-    if (user.organisation) {
-      const [org] = await tx
-        .select({ id: t.organisations.id })
-        .from(t.organisations)
-        .where(
-          and(eq(t.organisations.partnershipId, partnership.id), eq(t.organisations.name, user.organisation)),
-        );
-      if (!org)
-        throw new ValidationError([
-          { field: 'organisation', message: `there is no organisation "${user.organisation}"` },
-        ]);
-      organisationId = org.id;
-    }
-    let personId: number | null = null;
-    if (user.person) {
-      const [person] = await tx
-        .select({ id: t.people.id })
-        .from(t.people)
-        .where(and(eq(t.people.partnershipId, partnership.id), eq(t.people.name, user.person)));
-      if (!person)
-        throw new ValidationError([
-          { field: 'person', message: `there is no person "${user.person}" in the plan` },
-        ]);
-      personId = person.id;
-    }
+    const role = await resolveRole(tx, user, actor);
     const [existing] = await tx.select({ id: t.users.id }).from(t.users).where(eq(t.users.email, user.email));
     if (existing)
       throw new ValidationError([{ field: 'email', message: `an account for ${user.email} already exists` }]);
@@ -90,15 +50,9 @@ export async function addUser(db: Db, input: NewUser, actor: Actor): Promise<{ u
       .insert(t.users)
       .values({ email: user.email, name: user.name, passwordHash })
       .returning({ id: t.users.id });
-    await tx.insert(t.memberships).values({
-      partnershipId: partnership.id,
-      userId: row!.id,
-      role: user.role,
-      organisationId,
-      personId,
-    });
+    await tx.insert(t.memberships).values({ userId: row!.id, ...role });
     await recordAudit(tx, actor, {
-      partnershipId: partnership.id,
+      partnershipId: role.partnershipId,
       kind: 'user.added',
       entity: 'user',
       entityId: row!.id,
@@ -109,10 +63,107 @@ export async function addUser(db: Db, input: NewUser, actor: Actor): Promise<{ u
   });
 }
 
+/**
+ * A role in a partnership, checked: the partnership, organisation and person exist, and the actor is
+ * the operator or the partnership's coordinator.
+ */
+async function resolveRole(
+  tx: Tx,
+  user: { partnership: string; role: Role; organisation?: string | undefined; person?: string | undefined },
+  actor: Actor,
+): Promise<{ partnershipId: number; role: Role; organisationId: number | null; personId: number | null }> {
+  const [partnership] = await tx
+    .select({ id: t.partnerships.id })
+    .from(t.partnerships)
+    .where(eq(t.partnerships.slug, user.partnership));
+  if (!partnership) {
+    throw new ValidationError([
+      { field: 'partnership', message: `there is no partnership "${user.partnership}"` },
+    ]);
+  }
+  if (
+    !actor.system &&
+    !(actor.member?.partnershipId === partnership.id && actor.member.role === 'coordinator')
+  ) {
+    throw new ForbiddenError('Only the coordinator can add people to this partnership');
+  }
+  let organisationId: number | null = null;
+  if (user.organisation) {
+    const [org] = await tx
+      .select({ id: t.organisations.id })
+      .from(t.organisations)
+      .where(
+        and(eq(t.organisations.partnershipId, partnership.id), eq(t.organisations.name, user.organisation)),
+      );
+    if (!org)
+      throw new ValidationError([
+        { field: 'organisation', message: `there is no organisation "${user.organisation}"` },
+      ]);
+    organisationId = org.id;
+  }
+  let personId: number | null = null;
+  if (user.person) {
+    const [person] = await tx
+      .select({ id: t.people.id })
+      .from(t.people)
+      .where(and(eq(t.people.partnershipId, partnership.id), eq(t.people.name, user.person)));
+    if (!person)
+      throw new ValidationError([
+        { field: 'person', message: `there is no person "${user.person}" in the plan` },
+      ]);
+    personId = person.id;
+  }
+  return { partnershipId: partnership.id, role: user.role, organisationId, personId };
+}
+
+/**
+ * Gives an existing account a role in another partnership (a police inspector who covers two
+ * districts); the demo loader's, as addUser is for a new account. Refused when the account already
+ * holds a role there.
+ */
+export async function addMembership(
+  db: Db,
+  input: { userId: number; partnership: string; role: Role; organisation?: string; person?: string },
+  actor: Actor,
+): Promise<void> {
+  await db.transaction(async (tx) => {
+    const role = await resolveRole(tx, input, actor);
+    const [user] = await tx
+      .select({ id: t.users.id, email: t.users.email, name: t.users.name })
+      .from(t.users)
+      .where(eq(t.users.id, input.userId));
+    if (!user) throw new NotFoundError('The account');
+    const [held] = await tx
+      .select({ id: t.memberships.id })
+      .from(t.memberships)
+      .where(and(eq(t.memberships.userId, user.id), eq(t.memberships.partnershipId, role.partnershipId)));
+    if (held)
+      throw new ValidationError([
+        { field: 'partnership', message: `${user.email} already holds a role in "${input.partnership}"` },
+      ]);
+    await tx.insert(t.memberships).values({ userId: user.id, ...role });
+    await recordAudit(tx, actor, {
+      partnershipId: role.partnershipId,
+      kind: 'user.added',
+      entity: 'user',
+      entityId: user.id,
+      summary: `Added ${user.name} <${user.email}> as ${input.role.replace('_', ' ')}`,
+      after: {
+        email: user.email,
+        name: user.name,
+        role: input.role,
+        organisation: input.organisation ?? null,
+      },
+    });
+  });
+}
+
 export interface SignedInUser {
   id: number;
   email: string;
   name: string;
+  /** How many partnerships the account holds an active role in (the header links the county view when several). */
+  partnerships?: number;
 }
 
 /**
@@ -139,7 +190,12 @@ export async function authenticate(
 
 export async function getUser(db: Db, userId: number): Promise<SignedInUser | undefined> {
   const [user] = await db
-    .select({ id: t.users.id, email: t.users.email, name: t.users.name })
+    .select({
+      id: t.users.id,
+      email: t.users.email,
+      name: t.users.name,
+      partnerships: sql<number>`(select count(*)::int from memberships m where m.user_id = users.id and m.deactivated_at is null)`,
+    })
     .from(t.users)
     .where(and(eq(t.users.id, userId), isNull(t.users.deactivatedAt)));
   return user;

@@ -100,6 +100,10 @@ export interface SampleContext {
    * its own before 2024/25, so that saving it adds a small plan no other check uses.
    */
   newWordUpload(): Promise<{ id: number; year: string }>;
+  /** A new aim (as newAim), published on the public page, made for this request. */
+  newPublishedAim(): Promise<{ id: number; number: string; version: number }>;
+  /** A new submitted progress update (Q3, on track) on a new action, made for this request. */
+  newProgressUpdate(): Promise<{ id: number; version: number; aimNumber: string }>;
 }
 
 export interface RouteCase {

@@ -115,7 +115,14 @@ describe('a demo database: export, import, accounts, backup and restore', () => 
   it(
     'export --format json gives back the demo plan file',
     async () => {
-      const result = await run(['export', '--plan', '2024/25', '--format', 'json'], demo);
+      // The demo holds two partnerships (SoSafe and the illustrative North Herts): export names one.
+      const unnamed = await run(['export', '--plan', '2024/25', '--format', 'json'], demo);
+      expect(unnamed.code).toBe(1);
+      expect(unnamed.stderr).toContain('choose one with --partnership (north-herts, sosafe)');
+      const result = await run(
+        ['export', '--plan', '2024/25', '--partnership', 'sosafe', '--format', 'json'],
+        demo,
+      );
       expect(result.code).toBe(0);
       expect(JSON.parse(result.stdout)).toEqual(JSON.parse(demoText));
       exported = result.stdout;
@@ -191,7 +198,10 @@ describe('a demo database: export, import, accounts, backup and restore', () => 
       const restored = await emptyDatabase();
       const restore = await run(['restore', '--file', backupFile], restored);
       expect(restore.code).toBe(0);
-      const after = await run(['export', '--plan', '2024/25', '--format', 'json'], restored);
+      const after = await run(
+        ['export', '--plan', '2024/25', '--partnership', 'sosafe', '--format', 'json'],
+        restored,
+      );
       expect(after.code).toBe(0);
       expect(after.stdout).toBe(exported);
     },

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   canEditPlanStructure,
+  canPublish,
   canReadPlan,
   canReviewUpdate,
   canReviewUpdates,
@@ -77,5 +78,14 @@ describe('permissions', () => {
     expect(canReviewUpdate(member('partner'), action)).toBe(false);
     expect(canReviewUpdate(member('coordinator', { personId: 7, organisationId: 3 }), action)).toBe(true);
     expect(canReviewUpdate(reviewer('partner', { partnershipId: 11 }), action)).toBe(false);
+  });
+
+  it('only the coordinator publishes aims and writes what residents read', () => {
+    expect(canPublish(member('coordinator'), 10)).toBe(true);
+    expect(canPublish(member('coordinator'), 11)).toBe(false);
+    expect(canPublish(member('lead_officer', { personId: 7, organisationId: 3 }), 10)).toBe(false);
+    expect(canPublish(member('partner', { reviewsUpdates: true }), 10)).toBe(false);
+    expect(canPublish(member('board_member'), 10)).toBe(false);
+    expect(canPublish(undefined, 10)).toBe(false);
   });
 });

@@ -40,8 +40,12 @@ async function auditCount(): Promise<number> {
   return Number(row!.n);
 }
 
+/** SoSafe's plans (the demo also holds North Herts' plan). */
 async function planCount(): Promise<number> {
-  const [row] = await queryRows<{ n: number }>(database.db, sql`select count(*)::int as n from plans`);
+  const [row] = await queryRows<{ n: number }>(
+    database.db,
+    sql`select count(*)::int as n from plans where partnership_id = (select id from partnerships where slug = 'sosafe')`,
+  );
   return Number(row!.n);
 }
 

@@ -354,6 +354,26 @@ const context: SampleContext = {
     if (!member) throw new Error('The demo coordinator holds no role in the demo partnership');
     return newWordUpload(t.services, t.services.memberActor(member), tree.partnership.id);
   },
+  async newPublishedAim() {
+    const aim = await context.newAim();
+    const { partnership, plan } = await demoTree();
+    const form = { version: String(aim.version) };
+    const published = await t.services.publicPlan.publish(actor, partnership.id, plan.year, aim.number, form);
+    return { id: aim.id, number: aim.number, version: published.version };
+  },
+  async newProgressUpdate() {
+    const action = await context.newAction();
+    const saved = await t.services.progress.save(actor, action.id, {
+      quarter: '3',
+      status: 'on_track',
+      text: 'Permission check progress',
+    });
+    const aim = (await demoTree()).sections
+      .flatMap((s) => s.aims)
+      .find((a) => a.actions.some((x) => x.id === action.id));
+    if (!aim) throw new Error(`No aim holds the new action ${action.id}`);
+    return { id: saved.id, version: saved.version, aimNumber: aim.number };
+  },
 };
 
 // ——— Asking, and reading the answer ———

@@ -1,0 +1,242 @@
+/**
+ * The dashboard's charts: Vega-Lite specifications rendered to SVG on the server (no browser, no
+ * script), so they show without JavaScript and print. Pure: figures in, an SVG string out.
+ *
+ * Colour never carries the meaning alone: every bar is labelled with its number, and the statuses
+ * are small multiples, one panel per status headed with its name, so a reader never has to match
+ * a colour to a legend. Each chart is an image with a title and a description; the page puts the
+ * same figures in a table beside it. Text from the plan (section titles, priorities, organisations)
+ * goes into the SVG as data, which Vega escapes when it writes the markup.
+ */
+import * as vega from 'vega';
+import { compile, type TopLevelSpec } from 'vega-lite';
+import { STATUS_COLUMNS, type StatusColumn } from '../domain/dashboard.js';
+import { SUBMISSION_STATES, SUBMISSION_STATE_LABELS, type SubmissionState } from '../domain/cycles.js';
+import { SUMMARY_LABELS } from './board-report-words.js';
+
+/** The system font stack the pages use (no GDS Transport: this is not a GOV.UK service). */
+const FONT = 'system-ui, -apple-system, BlinkMacSystemFont, Segoe UI, Roboto, Helvetica, Arial, sans-serif';
+const TEXT = '#0b0c0c';
+const SECONDARY_TEXT = '#505a5f';
+
+/** GOV.UK colours, all at least 3:1 against white (WCAG 1.4.11, graphical objects). */
+export const STATUS_COLOURS: Record<StatusColumn, string> = {
+  not_started: '#505a5f',
+  on_track: '#00703c',
+  at_risk: '#b58840',
+  off_track: '#d4351c',
+  complete: '#1d70b8',
+  none: '#6f777b',
+};
+
+const SUBMISSION_COLOURS: Record<SubmissionState, string> = {
+  not_requested: '#505a5f',
+  requested: '#1d70b8',
+  draft: '#b58840',
+  submitted: '#003078',
+  accepted: '#00703c',
+  returned: '#d4351c',
+};
+
+const CONFIG = {
+  font: FONT,
+  background: '#ffffff',
+  // Our own title and description on the root element say what the chart is; Vega's own ARIA
+  // roles on every mark would only repeat the table beside it, mark by mark.
+  aria: false,
+  view: { stroke: null },
+  axis: {
+    labelFont: FONT,
+    labelFontSize: 14,
+    labelColor: TEXT,
+    titleColor: TEXT,
+    domainColor: SECONDARY_TEXT,
+    tickColor: SECONDARY_TEXT,
+    gridColor: '#dddddd',
+    labelLimit: 280,
+  },
+  header: { labelFont: FONT, labelFontSize: 14, labelColor: TEXT, labelFontWeight: 'bold' as const },
+  text: { font: FONT, fontSize: 14, fill: TEXT },
+};
+
+export interface ChartText {
+  /** A DOM id prefix unique in the page, for the title and description. */
+  id: string;
+  /** What the chart shows, e.g. "Statuses by section, Q3 2024/25". */
+  title: string;
+  /** The figures in words, read by screen readers in place of the picture. */
+  description: string;
+}
+
+function escapeXml(text: string): string {
+  return text
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&#39;');
+}
+
+/** The root <svg> made an image with our title and description; it scales down with the page. */
+export function labelSvg(svg: string, text: ChartText): string {
+  const id = text.id.replace(/[^\w-]/g, '');
+  // Vega's own roles and labels, mark by mark, would make the image's parts items of their own;
+  // the image is one picture, its figures are in the table beside it.
+  const plain = svg.replace(/\s(?:role|aria-[a-z]+)="[^"]*"/g, '');
+  const open = /^<svg\b[^>]*>/.exec(plain);
+  if (!open) throw new Error('Vega wrote no <svg> element');
+  const root = open[0]
+    .replace(/\sclass="[^"]*"/, '')
+    .replace(
+      /^<svg\b/,
+      `<svg class="app-chart__svg" role="img" aria-labelledby="${id}-title ${id}-desc" focusable="false"`,
+    );
+  return (
+    root +
+    `<title id="${id}-title">${escapeXml(text.title)}</title>` +
+    `<desc id="${id}-desc">${escapeXml(text.description)}</desc>` +
+    plain.slice(open[0].length)
+  );
+}
+
+async function render(spec: TopLevelSpec): Promise<string> {
+  const view = new vega.View(vega.parse(compile(spec).spec), { renderer: 'none' });
+  try {
+    return await view.toSVG();
+  } finally {
+    view.finalize();
+  }
+}
+
+/** The panels' headings: "No update" for short; the table beside the chart says it in full. */
+const CHART_STATUS_LABELS: Record<StatusColumn, string> = { ...SUMMARY_LABELS, none: 'No update' };
+
+export interface StatusChartRow {
+  label: string;
+  counts: Record<StatusColumn, number>;
+}
+
+/**
+ * One panel per status, each with a bar per row (section, priority, organisation) labelled with
+ * its number.
+ */
+export async function statusChartSvg(rows: readonly StatusChartRow[], text: ChartText): Promise<string> {
+  const labels = rows.map((r) => r.label);
+  const values = rows.flatMap((row) =>
+    STATUS_COLUMNS.map((c) => ({
+      label: row.label,
+      status: CHART_STATUS_LABELS[c],
+      key: c,
+      n: row.counts[c],
+    })),
+  );
+  const max = Math.max(1, ...values.map((v) => v.n));
+  const y = {
+    field: 'label',
+    type: 'nominal' as const,
+    title: null,
+    sort: labels,
+    axis: { labelLimit: 280 },
+  };
+  const x = {
+    field: 'n',
+    type: 'quantitative' as const,
+    title: null,
+    scale: { domain: [0, max * 1.25] },
+    axis: null,
+  };
+  const spec: TopLevelSpec = {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    data: { values },
+    config: CONFIG,
+    facet: {
+      column: {
+        field: 'status',
+        type: 'nominal',
+        title: null,
+        sort: STATUS_COLUMNS.map((c) => CHART_STATUS_LABELS[c]),
+        header: { labelLimit: 0, labelAlign: 'left', labelAnchor: 'start', labelOrient: 'top' },
+      },
+    },
+    spacing: 12,
+    spec: {
+      width: 100,
+      height: { step: 24 },
+      layer: [
+        {
+          mark: { type: 'bar', height: { band: 0.7 } },
+          encoding: {
+            y,
+            x,
+            color: {
+              field: 'key',
+              type: 'nominal',
+              legend: null,
+              scale: {
+                domain: [...STATUS_COLUMNS],
+                range: STATUS_COLUMNS.map((c) => STATUS_COLOURS[c]),
+              },
+            },
+          },
+        },
+        {
+          mark: { type: 'text', align: 'left', baseline: 'middle', dx: 4 },
+          encoding: { y, x, text: { field: 'n', type: 'quantitative' } },
+        },
+      ],
+    },
+  };
+  return labelSvg(await render(spec), text);
+}
+
+/** The open quarter's actions by where their update stands, each bar labelled with its number. */
+export async function submissionChartSvg(
+  counts: Record<SubmissionState, number>,
+  text: ChartText,
+): Promise<string> {
+  const values = SUBMISSION_STATES.map((s) => ({ state: SUBMISSION_STATE_LABELS[s], key: s, n: counts[s] }));
+  const max = Math.max(1, ...values.map((v) => v.n));
+  const y = {
+    field: 'state',
+    type: 'nominal' as const,
+    title: null,
+    sort: SUBMISSION_STATES.map((s) => SUBMISSION_STATE_LABELS[s]),
+  };
+  const x = {
+    field: 'n',
+    type: 'quantitative' as const,
+    title: null,
+    scale: { domain: [0, max * 1.15] },
+    axis: null,
+  };
+  const spec: TopLevelSpec = {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    data: { values },
+    config: CONFIG,
+    width: 420,
+    height: { step: 28 },
+    layer: [
+      {
+        mark: { type: 'bar', height: { band: 0.7 } },
+        encoding: {
+          y,
+          x,
+          color: {
+            field: 'key',
+            type: 'nominal',
+            legend: null,
+            scale: {
+              domain: [...SUBMISSION_STATES],
+              range: SUBMISSION_STATES.map((s) => SUBMISSION_COLOURS[s]),
+            },
+          },
+        },
+      },
+      {
+        mark: { type: 'text', align: 'left', baseline: 'middle', dx: 4 },
+        encoding: { y, x, text: { field: 'n', type: 'quantitative' } },
+      },
+    ],
+  };
+  return labelSvg(await render(spec), text);
+}
