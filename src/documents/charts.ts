@@ -99,7 +99,26 @@ export function labelSvg(svg: string, text: ChartText): string {
   );
 }
 
-async function render(spec: TopLevelSpec): Promise<string> {
+/**
+ * Drawn charts by their spec (which holds their data): a chart changes only when its figures do,
+ * and drawing one is the dashboard's costliest step. Oldest first out beyond RENDERED_LIMIT.
+ */
+const rendered = new Map<string, Promise<string>>();
+const RENDERED_LIMIT = 500;
+
+function render(spec: TopLevelSpec): Promise<string> {
+  const key = JSON.stringify(spec);
+  const known = rendered.get(key);
+  if (known) return known;
+  const svg = draw(spec);
+  rendered.set(key, svg);
+  // A failed drawing is not kept; the next request tries again.
+  svg.catch(() => rendered.delete(key));
+  if (rendered.size > RENDERED_LIMIT) rendered.delete(rendered.keys().next().value!);
+  return svg;
+}
+
+async function draw(spec: TopLevelSpec): Promise<string> {
   const view = new vega.View(vega.parse(compile(spec).spec), { renderer: 'none' });
   try {
     return await view.toSVG();

@@ -287,7 +287,7 @@ describe('as the coordinator', () => {
 
   it('the accessibility statement, privacy notice and contact page, from the footer', async () => {
     for (const [link, heading] of [
-      ['Accessibility statement', 'Accessibility statement'],
+      ['Accessibility statement', 'Accessibility statement for Partnership Plan'],
       ['Privacy notice', 'Privacy notice'],
       ['Contact', 'Contact'],
     ] as const) {
