@@ -8,6 +8,7 @@
  * same figures in a table beside it. Text from the plan (section titles, priorities, organisations)
  * goes into the SVG as data, which Vega escapes when it writes the markup.
  */
+import { escapeHtml } from '../domain/text.js';
 import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
 import { STATUS_COLUMNS, type StatusColumn } from '../domain/dashboard.js';
@@ -68,15 +69,6 @@ export interface ChartText {
   description: string;
 }
 
-function escapeXml(text: string): string {
-  return text
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/'/g, '&#39;');
-}
-
 /** The root <svg> made an image with our title and description; it scales down with the page. */
 export function labelSvg(svg: string, text: ChartText): string {
   const id = text.id.replace(/[^\w-]/g, '');
@@ -93,8 +85,8 @@ export function labelSvg(svg: string, text: ChartText): string {
     );
   return (
     root +
-    `<title id="${id}-title">${escapeXml(text.title)}</title>` +
-    `<desc id="${id}-desc">${escapeXml(text.description)}</desc>` +
+    `<title id="${id}-title">${escapeHtml(text.title)}</title>` +
+    `<desc id="${id}-desc">${escapeHtml(text.description)}</desc>` +
     plain.slice(open[0].length)
   );
 }
