@@ -22,6 +22,13 @@ import { exportPlan } from './services/plan-export.js';
 import { createPartnership } from './services/partnerships.js';
 import { importPlanFile, importPlanIntoPartnership } from './services/plan-import.js';
 import { exportPlanSheet } from './services/plan-sheet.js';
+import {
+  describeArea,
+  importPoliceUkFile,
+  PoliceUkFileError,
+  setPartnershipArea,
+  summarisePoliceUkMonth,
+} from './services/police-uk.js';
 import { getPartnershipBySlug, listPartnerships, type PartnershipRow } from './services/plan-read.js';
 import { addUser } from './services/users.js';
 
@@ -335,6 +342,87 @@ async function restoreCommand(options: { file: string }): Promise<void> {
   );
 }
 
+/** A one-line progress bar on standard error, redrawn in place; only when stderr is a terminal. */
+function progressBar(label: string): {
+  update: (rows: number, bytesRead: number, totalBytes: number) => void;
+  done: () => void;
+} {
+  let last = 0;
+  return {
+    update(rows, bytesRead, totalBytes) {
+      const now = Date.now();
+      if (now - last < 100 && bytesRead < totalBytes) return;
+      last = now;
+      const fraction = totalBytes > 0 ? Math.min(1, bytesRead / totalBytes) : 1;
+      const width = 30;
+      const filled = Math.round(fraction * width);
+      process.stderr.write(
+        `\r${label} [${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${Math.round(fraction * 100)
+          .toString()
+          .padStart(3)}% ${rows.toLocaleString('en-GB')} rows`,
+      );
+    },
+    done() {
+      process.stderr.write('\r\x1b[2K');
+    },
+  };
+}
+
+async function policeUkImportCommand(files: string[]): Promise<void> {
+  await withDatabase(async ({ db }) => {
+    for (const file of files) {
+      const bar = process.stderr.isTTY ? progressBar(path.basename(file)) : undefined;
+      const started = Date.now();
+      try {
+        const result = await importPoliceUkFile(db, file, systemActor(), { onProgress: bar?.update });
+        bar?.done();
+        const seconds = (Date.now() - started) / 1000;
+        console.log(
+          `${file}: imported ${result.rows} ${result.kind} rows for ${result.force}, ${result.month}` +
+            (result.replaced ? ` (replacing ${result.replaced})` : '') +
+            ` in ${seconds.toFixed(1)} s.`,
+        );
+      } catch (error) {
+        bar?.done();
+        if (error instanceof PoliceUkFileError) {
+          throw new CliError(`${error.message} Nothing was written for this file.`);
+        }
+        throw error;
+      }
+    }
+  });
+}
+
+interface PoliceUkSummaryOptions {
+  month: string;
+  area?: string;
+  force?: string;
+  format: 'json';
+}
+
+async function policeUkSummaryCommand(options: PoliceUkSummaryOptions): Promise<void> {
+  const summary = await withDatabase(({ db }) =>
+    summarisePoliceUkMonth(db, { month: options.month, area: options.area, force: options.force }),
+  );
+  process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+}
+
+async function policeUkAreaCommand(options: {
+  partnership: string;
+  prefix: string[];
+  code: string[];
+}): Promise<void> {
+  const area = await withDatabase(({ db }) =>
+    setPartnershipArea(db, systemActor(), options.partnership, {
+      prefixes: options.prefix,
+      codes: options.code,
+    }),
+  );
+  console.log(`Set the police.uk area of ${options.partnership}: ${describeArea(area)}.`);
+}
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+
 async function migrateCommand(): Promise<void> {
   await withDatabase(async (database) => {
     const health = await database.health();
@@ -353,7 +441,7 @@ export function buildProgram(): Command {
   const program = new Command('partnership-plan')
     .description(
       'Runs a Community Safety Partnership action plan: load the demo, import and export plans, add ' +
-        'accounts, back up and restore the database.',
+        'accounts, back up and restore the database, import police.uk crime data.',
     )
     .version(packageVersion(), '-V, --version', 'print the version')
     .helpOption('-h, --help', 'show help for a command')
@@ -517,6 +605,73 @@ ${examples(
     )
     .action(restoreCommand);
 
+  const policeUk = program
+    .command('police-uk')
+    .summary('Import police.uk crime data and summarise a month (police-uk import, summary, area)')
+    .description(
+      'police.uk open data: import monthly street-level and outcomes CSV files, set a partnership’s area, ' +
+        'and summarise a month. See docs/police-uk.md.',
+    )
+    .addHelpText(
+      'after',
+      examples(
+        'partnership-plan police-uk area --partnership sosafe --prefix "Stevenage "',
+        'partnership-plan police-uk import 2022-01-hertfordshire-street.csv 2022-01-hertfordshire-outcomes.csv',
+        'partnership-plan police-uk summary --month 2022-01 --area sosafe --format json',
+      ),
+    );
+  policeUk
+    .command('import')
+    .summary('Import police.uk monthly street or outcomes CSV files')
+    .description(
+      'Import police.uk monthly CSV files ("-street.csv" or "-outcomes.csv", recognised by their exact ' +
+        'headers), each streamed in one transaction. Re-importing a force’s month replaces it. A file with ' +
+        'unknown headers or a bad row is refused with its line, and nothing of that file is written; the ' +
+        'files before it stay imported.',
+    )
+    .argument('<files...>', 'the CSV files to import')
+    .addHelpText(
+      'after',
+      examples(
+        'partnership-plan police-uk import 2022-01-hertfordshire-street.csv 2022-01-hertfordshire-outcomes.csv',
+      ),
+    )
+    .action(policeUkImportCommand);
+  policeUk
+    .command('summary')
+    .summary('Print a month of police.uk data as JSON')
+    .description(
+      'Print one JSON object for a month: month, force, area, rows, withoutLocation, byCrimeType and, when the ' +
+        'month’s outcomes file was imported, byOutcome. With --area, only the rows in that partnership’s area.',
+    )
+    .requiredOption('--month <YYYY-MM>', 'the month, e.g. 2022-01')
+    .option('--area <slug>', 'only the rows in this partnership’s area (see `police-uk area`)')
+    .option(
+      '--force <name>',
+      'the force, when several have data for the month (e.g. "Hertfordshire Constabulary")',
+    )
+    .addOption(new Option('--format <format>', 'the output format').choices(['json']).makeOptionMandatory())
+    .addHelpText(
+      'after',
+      examples('partnership-plan police-uk summary --month 2022-01 --area sosafe --format json'),
+    )
+    .action(policeUkSummaryCommand);
+  policeUk
+    .command('area')
+    .summary('Set the LSOAs a partnership covers')
+    .description(
+      'Set (replace) a partnership’s area for police.uk data: LSOA name prefixes and/or LSOA codes. A row ' +
+        'is in the area when its LSOA code is one of the codes or its LSOA name starts with a prefix.',
+    )
+    .requiredOption('--partnership <slug>', 'the partnership')
+    .option('--prefix <text>', 'an LSOA name prefix, e.g. "Stevenage " (repeatable)', collect, [])
+    .option('--code <code>', 'an LSOA code, e.g. E01023698 (repeatable)', collect, [])
+    .addHelpText(
+      'after',
+      examples('partnership-plan police-uk area --partnership sosafe --prefix "Stevenage "'),
+    )
+    .action(policeUkAreaCommand);
+
   program
     .command('migrate')
     .summary('Apply pending database migrations')
@@ -549,6 +704,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       error instanceof ConfigError ||
       error instanceof DataDirInUseError ||
       error instanceof BackupError ||
+      error instanceof PoliceUkFileError ||
       error instanceof NotFoundError ||
       error instanceof ForbiddenError
     ) {

@@ -14,6 +14,7 @@ import {
   boolean,
   check,
   date,
+  doublePrecision,
   index,
   integer,
   jsonb,
@@ -722,5 +723,85 @@ export const auditEvents = pgTable(
   (t) => [
     index('audit_events_partnership_time').on(t.partnershipId, t.occurredAt),
     index('audit_events_entity').on(t.entity, t.entityId),
+  ],
+);
+
+/**
+ * A partnership's area for police.uk data: LSOA codes (E01033289) or LSOA name prefixes
+ * ("Stevenage ", trailing space kept so "Stevenage 001A" matches and "Stevenageford" would not).
+ */
+export const partnershipAreas = pgTable(
+  'partnership_areas',
+  {
+    id: id(),
+    partnershipId: partnershipId(),
+    kind: text('kind').notNull(),
+    value: text('value').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    check('partnership_areas_kind', sql`${t.kind} in ('code', 'prefix')`),
+    check('partnership_areas_value', sql`length(${t.value}) > 0`),
+    uniqueIndex('partnership_areas_entry').on(t.partnershipId, t.kind, t.value),
+  ],
+);
+
+/**
+ * police.uk street-level crime rows, one per row of a monthly "-street.csv" file. These tables
+ * are the exception to "every table carries partnership_id": police.uk data is shared open data
+ * published per force, not a partnership's own rows; one import serves every partnership in the
+ * force, and each partnership reads it through its area (partnership_areas). `force` is the file's
+ * "Reported by"; a (force, month) is replaced as a whole on re-import. Not in the JSON backup:
+ * it can be large and is re-imported from police.uk (see src/services/backup.ts).
+ */
+export const policeStreetCrimes = pgTable(
+  'police_street_crimes',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedByDefaultAsIdentity(),
+    force: text('force').notNull(),
+    /** 'YYYY-MM', as police.uk writes it. */
+    month: text('month').notNull(),
+    /** Empty for anti-social behaviour, which police.uk publishes without a crime id. */
+    crimeId: text('crime_id'),
+    reportedBy: text('reported_by').notNull(),
+    fallsWithin: text('falls_within').notNull(),
+    longitude: doublePrecision('longitude'),
+    latitude: doublePrecision('latitude'),
+    location: text('location').notNull(),
+    lsoaCode: text('lsoa_code'),
+    lsoaName: text('lsoa_name'),
+    crimeType: text('crime_type').notNull(),
+    lastOutcomeCategory: text('last_outcome_category'),
+    context: text('context'),
+  },
+  (t) => [
+    check('police_street_crimes_month', sql`${t.month} ~ '^[0-9]{4}-(0[1-9]|1[0-2])$'`),
+    index('police_street_crimes_force_month').on(t.force, t.month),
+    index('police_street_crimes_month_lsoa').on(t.month, t.lsoaCode),
+  ],
+);
+
+/** police.uk outcome rows, one per row of a monthly "-outcomes.csv" file; shared like the above. */
+export const policeOutcomes = pgTable(
+  'police_outcomes',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedByDefaultAsIdentity(),
+    force: text('force').notNull(),
+    /** 'YYYY-MM': the month of the outcome, not of the crime. */
+    month: text('month').notNull(),
+    crimeId: text('crime_id').notNull(),
+    reportedBy: text('reported_by').notNull(),
+    fallsWithin: text('falls_within').notNull(),
+    longitude: doublePrecision('longitude'),
+    latitude: doublePrecision('latitude'),
+    location: text('location').notNull(),
+    lsoaCode: text('lsoa_code'),
+    lsoaName: text('lsoa_name'),
+    outcomeType: text('outcome_type').notNull(),
+  },
+  (t) => [
+    check('police_outcomes_month', sql`${t.month} ~ '^[0-9]{4}-(0[1-9]|1[0-2])$'`),
+    index('police_outcomes_force_month').on(t.force, t.month),
+    index('police_outcomes_month_lsoa').on(t.month, t.lsoaCode),
   ],
 );

@@ -2,6 +2,10 @@
  * Logical backup and restore: every table of the schema as JSON rows, gzipped. The same file
  * restores into embedded PGlite or a PostgreSQL server, so it is also the way to move from one to
  * the other. A restore goes into an empty, migrated database, all in one transaction.
+ *
+ * The police.uk tables are left out (EXCLUDED_TABLES): they are shared open data, can run to
+ * millions of rows, and are re-imported from police.uk with `partnership-plan police-uk import`.
+ * A partnership's area (partnership_areas) is its own setting and is backed up.
  */
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
@@ -40,12 +44,16 @@ export interface BackupTable {
   references: string[];
 }
 
-/** The schema's tables, each after the tables it references, so inserts never break a foreign key. */
+/** Tables not in the backup: police.uk open data, re-imported from its files (docs/police-uk.md). */
+export const EXCLUDED_TABLES: ReadonlySet<string> = new Set(['police_street_crimes', 'police_outcomes']);
+
+/** The schema's tables (less EXCLUDED_TABLES), each after the tables it references, so inserts never break a foreign key. */
 export function backupTables(): BackupTable[] {
   const tables = new Map<string, BackupTable>();
   for (const value of Object.values(schema)) {
     if (!is(value, PgTable)) continue;
     const config = getTableConfig(value);
+    if (EXCLUDED_TABLES.has(config.name)) continue;
     tables.set(config.name, {
       name: config.name,
       primaryKey: [

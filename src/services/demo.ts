@@ -13,6 +13,7 @@ import { systemActor } from './actor.js';
 import { importPlanFile, type ImportSummary } from './plan-import.js';
 import { addMembership, addUser, countUsers } from './users.js';
 import { listPartnerships } from './plan-read.js';
+import { setPartnershipArea } from './police-uk.js';
 
 export const DEMO_FILE = fileURLToPath(new URL('../demo/sosafe-2024-25.json', import.meta.url));
 /** Not North Herts' published plan: an illustrative one, so the demo has a second partnership. */
@@ -146,5 +147,7 @@ export async function loadDemo(
     );
     for (const more of account.alsoIn ?? []) await addMembership(db, { userId, ...more }, actor);
   }
+  // SoSafe's police.uk area: Stevenage's LSOAs, whose names all begin "Stevenage ".
+  await setPartnershipArea(db, actor, 'sosafe', { codes: [], prefixes: ['Stevenage '] });
   return { summary, summaries: [summary, northHerts], accounts: DEMO_ACCOUNTS };
 }

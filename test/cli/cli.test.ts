@@ -85,7 +85,16 @@ describe('partnership-plan --help', () => {
   it('lists every command, and --version prints the package version', async () => {
     const [help, version] = await Promise.all([run(['--help'], {}), run(['--version'], {})]);
     expect(help.code).toBe(0);
-    for (const command of ['demo', 'export', 'import', 'users', 'backup', 'restore', 'migrate']) {
+    for (const command of [
+      'demo',
+      'export',
+      'import',
+      'users',
+      'backup',
+      'restore',
+      'migrate',
+      'police-uk',
+    ]) {
       expect(help.stdout).toMatch(new RegExp(`^  ${command}\\b`, 'm'));
     }
     const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string };
