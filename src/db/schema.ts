@@ -805,3 +805,290 @@ export const policeOutcomes = pgTable(
     index('police_outcomes_month_lsoa').on(t.month, t.lsoaCode),
   ],
 );
+
+/**
+ * Monthly police.uk counts, kept up to date by every import (issue: trends over five years of a
+ * large force must not scan millions of rows). Per LSOA, so a partnership's area (a set of codes
+ * or name prefixes) can be summed from them and hotspots listed; rows without a location have
+ * lsoa_code ''. Shared open data like the rows they count: no partnership_id.
+ */
+export const policeCrimeCounts = pgTable(
+  'police_crime_counts',
+  {
+    force: text('force').notNull(),
+    month: text('month').notNull(),
+    lsoaCode: text('lsoa_code').notNull(),
+    lsoaName: text('lsoa_name').notNull(),
+    crimeType: text('crime_type').notNull(),
+    crimes: integer('crimes').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.force, t.month, t.lsoaCode, t.crimeType] }),
+    index('police_crime_counts_month').on(t.month),
+  ],
+);
+
+/** Monthly police.uk outcome counts per LSOA, kept up to date by every outcomes import. */
+export const policeOutcomeCounts = pgTable(
+  'police_outcome_counts',
+  {
+    force: text('force').notNull(),
+    month: text('month').notNull(),
+    lsoaCode: text('lsoa_code').notNull(),
+    lsoaName: text('lsoa_name').notNull(),
+    outcomeType: text('outcome_type').notNull(),
+    outcomes: integer('outcomes').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.force, t.month, t.lsoaCode, t.outcomeType] }),
+    index('police_outcome_counts_month').on(t.month),
+  ],
+);
+
+/**
+ * A partnership's monthly counts by crime type within its area, summed from police_crime_counts
+ * at import and whenever the area changes, so a trend is one indexed read.
+ */
+export const policeAreaCounts = pgTable(
+  'police_area_counts',
+  {
+    partnershipId: partnershipId(),
+    month: text('month').notNull(),
+    crimeType: text('crime_type').notNull(),
+    crimes: integer('crimes').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.partnershipId, t.month, t.crimeType] })],
+);
+
+/**
+ * Which police.uk crime types bear on a plan priority (Anti-social behaviour → All ASB, …).
+ * Editable by the coordinator; the defaults are made from the priorities' titles.
+ */
+export const crimeTypePriorities = pgTable(
+  'crime_type_priorities',
+  {
+    id: id(),
+    partnershipId: partnershipId(),
+    priorityId: integer('priority_id')
+      .notNull()
+      .references(() => priorities.id),
+    crimeType: text('crime_type').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex('crime_type_priorities_entry').on(t.priorityId, t.crimeType)],
+);
+
+/** A partnership's settings for its evidence: its district, neighbours, Community Trigger rules. */
+export const evidenceSettings = pgTable(
+  'evidence_settings',
+  {
+    partnershipId: integer('partnership_id')
+      .primaryKey()
+      .references(() => partnerships.id),
+    /** The district's ONS code (E07000243 for Stevenage), for the DEFRA fly-tipping table. */
+    districtCode: text('district_code'),
+    /** ONS codes of the districts shown beside it. */
+    neighbourCodes: text('neighbour_codes')
+      .array()
+      .notNull()
+      .default(sql`'{}'::text[]`),
+    /** Community Trigger threshold: this many qualifying complaints … */
+    triggerComplaints: integer('trigger_complaints').notNull().default(3),
+    /** … within this many months. */
+    triggerMonths: integer('trigger_months').notNull().default(6),
+    /** Personal details of a case review are redacted this many years after it closed. */
+    retentionYears: integer('retention_years').notNull().default(6),
+    /** The council CSV's column mapping, remembered from the last upload. */
+    incidentMapping: jsonb('incident_mapping'),
+    version: version(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    check(
+      'evidence_settings_trigger',
+      sql`${t.triggerComplaints} between 1 and 50 and ${t.triggerMonths} between 1 and 36`,
+    ),
+    check('evidence_settings_retention', sql`${t.retentionYears} between 1 and 100`),
+  ],
+);
+
+/** Fly-tipping and graffiti counts by month, from a council's own CSV. */
+export const localIncidentCounts = pgTable(
+  'local_incident_counts',
+  {
+    partnershipId: partnershipId(),
+    kind: text('kind').notNull(),
+    month: text('month').notNull(),
+    incidents: integer('incidents').notNull(),
+    /** The file it came from, and when. */
+    source: text('source').notNull(),
+    importedAt: createdAt(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.partnershipId, t.kind, t.month] }),
+    check('local_incident_counts_kind', sql`${t.kind} in ('fly_tipping', 'graffiti')`),
+    check('local_incident_counts_month', sql`${t.month} ~ '^[0-9]{4}-(0[1-9]|1[0-2])$'`),
+    check('local_incident_counts_incidents', sql`${t.incidents} >= 0`),
+  ],
+);
+
+/**
+ * DEFRA's fly-tipping incidents and actions by local authority and financial year (LA_incidents,
+ * LA_actions). Shared open data: no partnership_id. Every column of the sheet is kept in
+ * `figures` (null where DEFRA writes ':'); the headline figures have their own columns.
+ */
+export const defraFlyTipping = pgTable(
+  'defra_fly_tipping',
+  {
+    /** '2021-22'. */
+    year: text('year').notNull(),
+    onsCode: text('ons_code').notNull(),
+    /** Trimmed: DEFRA's names can carry trailing spaces. */
+    authority: text('authority').notNull(),
+    region: text('region').notNull(),
+    totalIncidents: integer('total_incidents'),
+    totalActions: integer('total_actions'),
+    incidentFigures: jsonb('incident_figures'),
+    actionFigures: jsonb('action_figures'),
+  },
+  (t) => [
+    primaryKey({ columns: [t.year, t.onsCode] }),
+    check('defra_fly_tipping_year', sql`${t.year} ~ '^[0-9]{4}-[0-9]{2}$'`),
+  ],
+);
+
+/**
+ * ASB case reviews (the Community Trigger): one row per application. Personal details (name,
+ * contact, vulnerability) are read only by coordinators and the case officer, and are redacted
+ * (set to null, redacted_at set) once the retention period has passed; the counts stay.
+ */
+export const caseReviews = pgTable(
+  'case_reviews',
+  {
+    id: id(),
+    partnershipId: partnershipId(),
+    reference: text('reference').notNull(),
+    receivedOn: date('received_on').notNull(),
+    applicantName: text('applicant_name'),
+    applicantContact: text('applicant_contact'),
+    /** 'phone', 'email', 'letter', 'in_person'. */
+    contactPreference: text('contact_preference'),
+    vulnerability: text('vulnerability'),
+    /** 'council', 'housing_association', 'private_rented', 'owner', 'other', 'not_known'. */
+    tenure: text('tenure').notNull(),
+    caseOfficerUserId: integer('case_officer_user_id').references(() => users.id),
+    /** Decided with the partnership's threshold at the time; kept as decided. */
+    thresholdMet: boolean('threshold_met').notNull(),
+    reviewOn: date('review_on'),
+    panel: text('panel'),
+    outcome: text('outcome'),
+    /** 'satisfied' or 'escalated' (to the PCC), or null while not known. */
+    applicantResponse: text('applicant_response'),
+    closedOn: date('closed_on'),
+    redactedAt: timestamp('redacted_at', { withTimezone: true }),
+    version: version(),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+    archivedAt: archivedAt(),
+  },
+  (t) => [
+    uniqueIndex('case_reviews_reference').on(t.partnershipId, t.reference),
+    index('case_reviews_received').on(t.partnershipId, t.receivedOn),
+    check(
+      'case_reviews_tenure',
+      sql`${t.tenure} in ('council', 'housing_association', 'private_rented', 'owner', 'other', 'not_known')`,
+    ),
+    check(
+      'case_reviews_response',
+      sql`${t.applicantResponse} is null or ${t.applicantResponse} in ('satisfied', 'escalated')`,
+    ),
+  ],
+);
+
+/** The complaints an application cites (date, agency it was made to, what about). */
+export const caseReviewComplaints = pgTable(
+  'case_review_complaints',
+  {
+    id: id(),
+    partnershipId: partnershipId(),
+    caseReviewId: integer('case_review_id')
+      .notNull()
+      .references(() => caseReviews.id),
+    complainedOn: date('complained_on').notNull(),
+    agency: text('agency').notNull(),
+    summary: text('summary'),
+    createdAt: createdAt(),
+  },
+  (t) => [index('case_review_complaints_review').on(t.caseReviewId)],
+);
+
+/** A case review panel's recommendations, each with an owner and a due date. */
+export const caseReviewRecommendations = pgTable(
+  'case_review_recommendations',
+  {
+    id: id(),
+    partnershipId: partnershipId(),
+    caseReviewId: integer('case_review_id')
+      .notNull()
+      .references(() => caseReviews.id),
+    text: text('text').notNull(),
+    owner: text('owner').notNull(),
+    dueOn: date('due_on'),
+    doneOn: date('done_on'),
+    version: version(),
+    createdAt: createdAt(),
+    archivedAt: archivedAt(),
+  },
+  (t) => [index('case_review_recommendations_review').on(t.caseReviewId)],
+);
+
+/**
+ * Annual Community Trigger figures a partnership published before it kept its register here
+ * (the North Herts demo's 2015/16 to 2021/22). Null where the figure was not published.
+ */
+export const caseReviewPublishedFigures = pgTable(
+  'case_review_published_figures',
+  {
+    partnershipId: partnershipId(),
+    /** Financial year, '2021/22'. */
+    year: text('year').notNull(),
+    applicationsReceived: integer('applications_received').notNull(),
+    thresholdNotMet: integer('threshold_not_met'),
+    reviewsCarriedOut: integer('reviews_carried_out'),
+    reviewsWithRecommendations: integer('reviews_with_recommendations'),
+    sourceUrl: text('source_url'),
+  },
+  (t) => [
+    primaryKey({ columns: [t.partnershipId, t.year] }),
+    check('case_review_published_figures_year', sql`${t.year} ~ '^[0-9]{4}/[0-9]{2}$'`),
+  ],
+);
+
+/**
+ * A police.uk file uploaded on the web page, imported in the background: the page shows its
+ * progress (rows and bytes so far, kept in memory by the instance importing it, and written here
+ * when it starts and ends) and then its result or the error naming the line.
+ */
+export const policeUkImports = pgTable(
+  'police_uk_imports',
+  {
+    id: id(),
+    partnershipId: partnershipId(),
+    userId: integer('user_id')
+      .notNull()
+      .references(() => users.id),
+    filename: text('filename').notNull(),
+    /** 'running', 'done' or 'failed'. */
+    state: text('state').notNull().default('running'),
+    totalBytes: bigint('total_bytes', { mode: 'number' }).notNull(),
+    rows: integer('rows').notNull().default(0),
+    result: jsonb('result'),
+    error: text('error'),
+    startedAt: timestamp('started_at', { withTimezone: true }).notNull().defaultNow(),
+    finishedAt: timestamp('finished_at', { withTimezone: true }),
+  },
+  (t) => [
+    check('police_uk_imports_state', sql`${t.state} in ('running', 'done', 'failed')`),
+    index('police_uk_imports_partnership').on(t.partnershipId, t.startedAt),
+  ],
+);

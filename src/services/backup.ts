@@ -3,8 +3,9 @@
  * restores into embedded PGlite or a PostgreSQL server, so it is also the way to move from one to
  * the other. A restore goes into an empty, migrated database, all in one transaction.
  *
- * The police.uk tables are left out (EXCLUDED_TABLES): they are shared open data, can run to
- * millions of rows, and are re-imported from police.uk with `partnership-plan police-uk import`.
+ * The police.uk tables and their counts, and DEFRA's fly-tipping table, are left out
+ * (EXCLUDED_TABLES): they are shared open data, can run to millions of rows, and are re-imported
+ * from their files (`partnership-plan police-uk import`, `partnership-plan defra import`).
  * A partnership's area (partnership_areas) is its own setting and is backed up.
  */
 import { promisify } from 'node:util';
@@ -45,7 +46,16 @@ export interface BackupTable {
 }
 
 /** Tables not in the backup: police.uk open data, re-imported from its files (docs/police-uk.md). */
-export const EXCLUDED_TABLES: ReadonlySet<string> = new Set(['police_street_crimes', 'police_outcomes']);
+export const EXCLUDED_TABLES: ReadonlySet<string> = new Set([
+  'police_street_crimes',
+  'police_outcomes',
+  // Counted from the rows above at import: re-importing the files makes them again.
+  'police_crime_counts',
+  'police_outcome_counts',
+  'police_area_counts',
+  // DEFRA's fly-tipping table: shared open data, re-imported with `partnership-plan defra import`.
+  'defra_fly_tipping',
+]);
 
 /** The schema's tables (less EXCLUDED_TABLES), each after the tables it references, so inserts never break a foreign key. */
 export function backupTables(): BackupTable[] {

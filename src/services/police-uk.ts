@@ -23,6 +23,7 @@ import type { Actor } from './actor.js';
 import { recordAudit } from './audit.js';
 import { ForbiddenError, ValidationError } from './errors.js';
 import { getPartnershipBySlug } from './plan-read.js';
+import { refreshAreaCounts, refreshMonthCounts } from './police-counts.js';
 
 /** Rows per INSERT: 1,000 rows of 14 columns stays far below PostgreSQL's 65,535 parameters. */
 const BATCH_SIZE = 1000;
@@ -174,6 +175,7 @@ async function importStream(
     throw new PoliceUkFileError('the file has headers but no rows, so it names no force or month.');
   }
   await flush();
+  await refreshMonthCounts(tx, kind, force, month);
   const result = { file, kind, force, month, rows, replaced };
   await recordAudit(tx, actor, {
     partnershipId: null,
@@ -226,6 +228,7 @@ export async function setPartnershipArea(
         ...prefixes.map((value) => ({ partnershipId: partnership.id, kind: 'prefix', value })),
       ]);
     const after = { codes, prefixes };
+    await refreshAreaCounts(tx, partnership.id);
     await recordAudit(tx, actor, {
       partnershipId: partnership.id,
       kind: 'partnership.area_set',

@@ -48,6 +48,11 @@ import { registerWordImportRoutes } from './routes/word-import.js';
 import { registerDashboardRoutes } from './routes/dashboard.js';
 import { registerPublicRoutes } from './routes/public.js';
 import { registerCountyRoutes } from './routes/county.js';
+import { registerEvidenceRoutes } from './routes/evidence.js';
+import { registerPoliceTrendRoutes } from './routes/police-trends.js';
+import { registerPoliceUploadRoutes } from './routes/police-upload.js';
+import { registerLocalIncidentRoutes } from './routes/local-incidents.js';
+import { registerCaseReviewRoutes } from './routes/case-reviews.js';
 import { registerSiteRoutes } from './routes/site.js';
 
 declare module 'fastify' {
@@ -240,6 +245,11 @@ export async function buildApp({
   registerDashboardRoutes(app, services);
   registerPublicRoutes(app, services);
   registerCountyRoutes(app, services);
+  registerEvidenceRoutes(app, services);
+  registerPoliceTrendRoutes(app, services);
+  registerPoliceUploadRoutes(app, services);
+  registerLocalIncidentRoutes(app, services);
+  registerCaseReviewRoutes(app, services);
   registerSiteRoutes(app);
 
   app.setNotFoundHandler(async (request, reply) => {

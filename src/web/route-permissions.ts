@@ -15,6 +15,11 @@ import { WORD_IMPORT_ROUTES } from './route-permissions-word-import.js';
 import { DASHBOARD_ROUTES } from './route-permissions-dashboard.js';
 import { PUBLIC_PAGE_ROUTES } from './route-permissions-public.js';
 import { COUNTY_ROUTES } from './route-permissions-county.js';
+import { EVIDENCE_ROUTES } from './route-permissions-evidence.js';
+import { POLICE_TREND_ROUTES } from './route-permissions-police-trends.js';
+import { POLICE_UPLOAD_ROUTES } from './route-permissions-police-upload.js';
+import { LOCAL_INCIDENT_ROUTES } from './route-permissions-local-incidents.js';
+import { CASE_REVIEW_ROUTES } from './route-permissions-case-reviews.js';
 import {
   PUBLIC,
   SIGNED_IN,
@@ -708,6 +713,11 @@ export const ROUTE_PERMISSIONS: readonly RoutePermission[] = [
   ...DASHBOARD_ROUTES,
   ...PUBLIC_PAGE_ROUTES,
   ...COUNTY_ROUTES,
+  ...EVIDENCE_ROUTES,
+  ...POLICE_TREND_ROUTES,
+  ...POLICE_UPLOAD_ROUTES,
+  ...LOCAL_INCIDENT_ROUTES,
+  ...CASE_REVIEW_ROUTES,
 ];
 
 export function routeKey(method: string, url: string): string {

@@ -19,8 +19,18 @@ const MIGRATIONS = (
   ) as { entries: unknown[] }
 ).entries.length;
 
-/** police.uk open data: deliberately not backed up (re-imported from its files; docs/police-uk.md). */
-const POLICE_UK_TABLES = ['police_street_crimes', 'police_outcomes'];
+/**
+ * Shared open data and the counts made from it: deliberately not backed up (re-imported from the
+ * files; docs/police-uk.md, docs/evidence.md).
+ */
+const POLICE_UK_TABLES = [
+  'police_street_crimes',
+  'police_outcomes',
+  'police_crime_counts',
+  'police_outcome_counts',
+  'police_area_counts',
+  'defra_fly_tipping',
+];
 
 /** Every table of the schema, read through Drizzle in primary-key order: independent of the backup code. */
 const tables = Object.values(schema as Record<string, unknown>)
