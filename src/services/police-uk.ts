@@ -2,7 +2,8 @@
  * police.uk open data: import monthly street and outcomes files, set a partnership's area, and
  * summarise a month. The data is shared (one force's file serves every partnership in it) and read
  * through a partnership's area, so these tables carry no partnership_id (see src/db/schema.ts).
- * Operator functions for now: only the command line (the system actor) may import or set an area.
+ * The command line (the system actor) or a coordinator may import; a partnership's coordinator (or
+ * the command line) sets its area.
  */
 import fs from 'node:fs';
 import { CsvError, parse } from 'csv-parse';
@@ -19,6 +20,7 @@ import {
   recognisePoliceUkHeader,
   type PoliceUkKind,
 } from '../documents/police-uk.js';
+import { canManageEvidence } from '../domain/evidence.js';
 import type { Actor } from './actor.js';
 import { recordAudit } from './audit.js';
 import { ForbiddenError, ValidationError } from './errors.js';
@@ -42,8 +44,13 @@ export interface PoliceUkImportResult {
 
 export type ImportProgress = (rowsSoFar: number, bytesRead: number, totalBytes: number) => void;
 
-function requireOperator(actor: Actor): void {
-  if (!actor.system) throw new ForbiddenError('Only the operator (the command line) may do that');
+/**
+ * police.uk data is shared open data: the operator (the command line) or any partnership's
+ * coordinator may import a file; it serves every partnership whose area it covers.
+ */
+function requireImporter(actor: Actor): void {
+  if (actor.system || actor.member?.role === 'coordinator') return;
+  throw new ForbiddenError('Only a coordinator or the operator (the command line) may import police.uk data');
 }
 
 /**
@@ -57,7 +64,7 @@ export async function importPoliceUkFile(
   actor: Actor,
   options: { onProgress?: ImportProgress } = {},
 ): Promise<PoliceUkImportResult> {
-  requireOperator(actor);
+  requireImporter(actor);
   let totalBytes: number;
   try {
     totalBytes = (await fs.promises.stat(file)).size;
@@ -178,7 +185,8 @@ async function importStream(
   await refreshMonthCounts(tx, kind, force, month);
   const result = { file, kind, force, month, rows, replaced };
   await recordAudit(tx, actor, {
-    partnershipId: null,
+    // A coordinator's import is in their partnership's audit trail; the command line's in none.
+    partnershipId: actor.member?.partnershipId ?? null,
     kind: 'police_uk.imported',
     entity: 'police_uk_month',
     entityId: `${force} ${month} ${kind}`,
@@ -210,7 +218,6 @@ export async function setPartnershipArea(
   slug: string,
   area: PoliceUkArea,
 ): Promise<PoliceUkArea> {
-  requireOperator(actor);
   const codes = [...new Set(area.codes.map((c) => c.trim()).filter(Boolean))];
   // A prefix keeps its trailing space: "Stevenage " must not match "Stevenageford 001A".
   const prefixes = [...new Set(area.prefixes.filter((p) => p.trim() !== ''))];
@@ -218,6 +225,9 @@ export async function setPartnershipArea(
     throw new ValidationError([{ field: 'area', message: 'give at least one LSOA code or name prefix' }]);
   }
   const partnership = await getPartnershipBySlug(db, slug);
+  if (!actor.system && !canManageEvidence(actor.member, partnership.id)) {
+    throw new ForbiddenError(`Only ${partnership.name}’s coordinator may set its area`);
+  }
   return db.transaction(async (tx) => {
     const before = await readArea(tx, partnership.id);
     await tx.delete(partnershipAreas).where(eq(partnershipAreas.partnershipId, partnership.id));

@@ -16,7 +16,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const BIN = path.join(ROOT, 'bin', 'partnership-plan.js');
 const TIMEOUT = 120_000;
-const DATA = fileURLToPath(new URL('../fixtures/policeuk', import.meta.url));
+const DATA = fileURLToPath(new URL('../../src/demo/evidence/policeuk', import.meta.url));
 const STREET = path.join(DATA, '2022-01-hertfordshire-street.csv');
 const OUTCOMES = path.join(DATA, '2022-01-hertfordshire-outcomes.csv');
 

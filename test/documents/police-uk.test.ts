@@ -13,7 +13,7 @@ import {
   STREET_HEADERS,
 } from '../../src/documents/police-uk.js';
 
-const DATA = fileURLToPath(new URL('../fixtures/policeuk', import.meta.url));
+const DATA = fileURLToPath(new URL('../../src/demo/evidence/policeuk', import.meta.url));
 const STREET = path.join(DATA, '2022-01-hertfordshire-street.csv');
 const OUTCOMES = path.join(DATA, '2022-01-hertfordshire-outcomes.csv');
 

@@ -14,6 +14,7 @@ import { auditEvents, policeOutcomes, policeStreetCrimes } from '../../src/db/sc
 import { memberActor, systemActor } from '../../src/services/actor.js';
 import { ForbiddenError, ValidationError } from '../../src/services/errors.js';
 import { createPartnership } from '../../src/services/partnerships.js';
+import { addUser } from '../../src/services/users.js';
 import {
   importPoliceUkFile,
   PoliceUkFileError,
@@ -24,7 +25,7 @@ import {
 } from '../../src/services/police-uk.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 
-const DATA = fileURLToPath(new URL('../fixtures/policeuk', import.meta.url));
+const DATA = fileURLToPath(new URL('../../src/demo/evidence/policeuk', import.meta.url));
 const STREET = path.join(DATA, '2022-01-hertfordshire-street.csv');
 const OUTCOMES = path.join(DATA, '2022-01-hertfordshire-outcomes.csv');
 const FORCE = 'Hertfordshire Constabulary';
@@ -161,17 +162,44 @@ describe('a bad file writes nothing', () => {
     expect(await streetCount()).toBe(streetRows.length);
   });
 
-  it('only the operator may import', async () => {
-    const member = memberActor({
-      userId: 1,
-      name: 'Casey Coordinator',
-      partnershipId,
-      role: 'coordinator',
-      organisationId: null,
-      personId: null,
-      reviewsUpdates: false,
-    });
-    await expect(importPoliceUkFile(database.db, STREET, member)).rejects.toBeInstanceOf(ForbiddenError);
+  it('a coordinator may import; a lead officer or partner may not, nor set an area', async () => {
+    const as = (role: 'coordinator' | 'lead_officer' | 'partner') =>
+      memberActor({
+        userId: 1,
+        name: 'Casey Member',
+        partnershipId,
+        role,
+        organisationId: null,
+        personId: null,
+        reviewsUpdates: false,
+      });
+    for (const role of ['lead_officer', 'partner'] as const) {
+      await expect(importPoliceUkFile(database.db, STREET, as(role))).rejects.toBeInstanceOf(ForbiddenError);
+      await expect(
+        setPartnershipArea(database.db, as(role), 'sosafe', { codes: ['E01000001'], prefixes: [] }),
+      ).rejects.toBeInstanceOf(ForbiddenError);
+    }
+    const { userId } = await addUser(
+      database.db,
+      {
+        email: 'casey@example.org',
+        name: 'Casey Member',
+        password: 'a long enough password',
+        partnership: 'sosafe',
+        role: 'coordinator',
+      },
+      systemActor(),
+    );
+    const coordinator = { ...as('coordinator'), userId };
+    const again = await importPoliceUkFile(database.db, STREET, coordinator);
+    expect(again).toMatchObject({ rows: streetRows.length, replaced: streetRows.length });
+    // The coordinator's import is in their partnership's audit trail.
+    const [event] = await database.db
+      .select()
+      .from(auditEvents)
+      .where(and(eq(auditEvents.kind, 'police_uk.imported'), eq(auditEvents.actorUserId, userId)));
+    expect(event?.partnershipId).toBe(partnershipId);
+    expect(await streetCount()).toBe(streetRows.length);
   });
 });
 
