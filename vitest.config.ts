@@ -65,6 +65,8 @@ export default defineConfig({
         test: {
           name: 'browser',
           sequence: { groupOrder: 3 },
+          // One app start on an empty folder loads the demo; each file's app starts on a copy.
+          globalSetup: ['test/e2e/support/global-setup.ts'],
           include: ['test/e2e/**/*.test.ts'],
           testTimeout: 120_000,
           hookTimeout: 180_000,

@@ -4,6 +4,7 @@
  * the programs (SOFFICE_PATH, PDFTOTEXT_PATH) or skips the suite loudly (fails it in CI).
  */
 import { execFile } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -27,9 +28,21 @@ export interface OpenedDocument {
 }
 
 /**
- * Converts `content` (a DOCX, XLSX, … named by `extension`) to PDF with LibreOffice and reads it.
- * Each call uses a fresh LibreOffice profile, so nothing is left from another run.
+ * The LibreOffice profile of this test run: made fresh by the first conversion (LibreOffice's
+ * slowest step, several seconds; far more on its first start on a new machine) and used by the
+ * ones after it, so nothing is left from another run and each conversion after the first is quick.
+ * The office suite converts one document at a time (fileParallelism: false), as a profile needs.
  */
+let runProfile: Promise<string> | undefined;
+function profileDir(): Promise<string> {
+  runProfile ??= fs.mkdtemp(path.join(os.tmpdir(), 'pp-office-profile-')).then((dir) => {
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+    return dir;
+  });
+  return runProfile;
+}
+
+/** Converts `content` (a DOCX, XLSX, … named by `extension`) to PDF with LibreOffice and reads it. */
 export async function openInLibreOffice(
   content: Buffer | Uint8Array,
   extension: string,
@@ -41,7 +54,7 @@ export async function openInLibreOffice(
     await run(
       soffice(),
       [
-        `-env:UserInstallation=file://${path.join(dir, 'profile')}`,
+        `-env:UserInstallation=file://${await profileDir()}`,
         '--headless',
         '--norestore',
         '--convert-to',

@@ -1,7 +1,11 @@
 /**
  * Starts the real app (`node --import tsx src/main.ts`) as a child process for the browser suite:
- * its own free port on 127.0.0.1, a fresh DATA_DIR (so an embedded PGlite database with the demo
+ * its own free port on 127.0.0.1, its own DATA_DIR (an embedded PGlite database with the demo
  * loaded), the demo users' password fixed, Europe/London time. The same start-up path a person runs.
+ *
+ * The suite's global set-up starts the app once on an empty folder (migrations, then the demo) and
+ * keeps that folder as a template; each startApp copies it, so a test file's app starts on the
+ * demo without loading it again. `freshData` starts on an empty folder instead.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -9,6 +13,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { inject } from 'vitest';
 
 /** The password of every demo user in an app started here. */
 export const DEMO_PASSWORD_FOR_TESTS = 'correct-horse-battery-staple-42';
@@ -22,6 +27,8 @@ export interface StartAppOptions {
   startTimeoutMs?: number;
   /** Sets PUBLIC_URL to the app's own address (chosen here), for the links in its emails. */
   publicUrl?: boolean;
+  /** Start on an empty DATA_DIR (migrations and demo at start-up), not a copy of the template. */
+  freshData?: boolean;
 }
 
 export interface RunningApp {
@@ -30,8 +37,11 @@ export interface RunningApp {
   dataDir: string;
   /** What the app has printed so far (the last 64 KB of stdout and stderr), for a failure message. */
   output(): string;
-  /** Stops the app (SIGTERM, then SIGKILL after 10 s) and removes its DATA_DIR. Safe to call twice. */
-  stop(): Promise<void>;
+  /**
+   * Stops the app (SIGTERM, then SIGKILL after 10 s) and removes its DATA_DIR unless `keepData`.
+   * Safe to call twice.
+   */
+  stop(options?: { keepData?: boolean }): Promise<void>;
 }
 
 const START_TIMEOUT_MS = 90_000;
@@ -99,6 +109,8 @@ export async function startApp(options: StartAppOptions = {}): Promise<RunningAp
   const host = '127.0.0.1';
   const baseUrl = `http://${host}:${port}`;
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pp-e2e-data-'));
+  const template = options.freshData ? '' : templateDir();
+  if (template) fs.cpSync(template, dataDir, { recursive: true });
 
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     cwd: REPO_ROOT,
@@ -137,7 +149,7 @@ export async function startApp(options: StartAppOptions = {}): Promise<RunningAp
   });
 
   let stopped: Promise<void> | undefined;
-  const stop = (): Promise<void> => {
+  const stop = (stopOptions: { keepData?: boolean } = {}): Promise<void> => {
     stopped ??= (async () => {
       if (!(await waitForExit(child, 0))) {
         child.kill('SIGTERM');
@@ -147,7 +159,9 @@ export async function startApp(options: StartAppOptions = {}): Promise<RunningAp
         }
       }
       running.delete(child);
-      fs.rmSync(dataDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
+      if (!stopOptions.keepData) {
+        fs.rmSync(dataDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
+      }
     })();
     return stopped;
   };
@@ -179,4 +193,23 @@ export async function startApp(options: StartAppOptions = {}): Promise<RunningAp
   return failure(
     `did not answer GET /health with 200 within ${Math.round((options.startTimeoutMs ?? START_TIMEOUT_MS) / 1000)} s (last: ${lastProblem})`,
   );
+}
+
+/** The template DATA_DIR made by the suite's global set-up, or '' outside it (start fresh). */
+function templateDir(): string {
+  try {
+    return inject('e2eTemplateDataDir');
+  } catch {
+    return '';
+  }
+}
+
+/**
+ * Starts the app once on an empty folder (migrations, demo), stops it cleanly and returns the
+ * folder: the template each startApp copies. The caller removes it.
+ */
+export async function makeTemplateDataDir(): Promise<string> {
+  const app = await startApp({ freshData: true, startTimeoutMs: 180_000 });
+  await app.stop({ keepData: true });
+  return app.dataDir;
 }
