@@ -17,7 +17,6 @@ import type { Member } from '../../src/domain/permissions.js';
 import { memberActor, type Actor } from '../../src/services/actor.js';
 import { DRAFT_NOTICE, getBoardReport, type BoardReport } from '../../src/services/board-report.js';
 import { closeQuarter, getCycle, openQuarter } from '../../src/services/cycles.js';
-import { loadDemo } from '../../src/services/demo.js';
 import { Mailer } from '../../src/services/mail.js';
 import { findAim, getPartnershipBySlug, loadPlanTree, type PlanTree } from '../../src/services/plan-read.js';
 import { saveProgress } from '../../src/services/progress.js';
@@ -89,8 +88,7 @@ function expectTheReport(document: Pick<OpenedDocument, 'text' | 'pages'>): void
 }
 
 beforeAll(async () => {
-  database = await createTestDatabase();
-  await loadDemo(database.db, 'a password long enough');
+  database = await createTestDatabase({ demo: true });
   const mailer = new Mailer({});
   const coordinator = await actorFor('coordinator@sosafe.example');
   const helen = await actorFor('helen.whitehead@sosafe.example');

@@ -10,7 +10,6 @@ import { writePccBudgetReportDocx } from '../../src/documents/pcc-budget-report-
 import { MONEY_FORMAT, writePccBudgetReportXlsx } from '../../src/documents/pcc-budget-report-xlsx.js';
 import type { PccBudgetReport } from '../../src/domain/funding.js';
 import { systemActor } from '../../src/services/actor.js';
-import { loadDemo } from '../../src/services/demo.js';
 import { createFundingLine, pccBudgetReport } from '../../src/services/funding.js';
 import { findAim, getPartnershipBySlug, loadPlanTree } from '../../src/services/plan-read.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
@@ -24,8 +23,7 @@ let xlsx: OpenedDocument;
 let xlsxBytes: Buffer;
 
 beforeAll(async () => {
-  database = await createTestDatabase();
-  await loadDemo(database.db, 'a password long enough');
+  database = await createTestDatabase({ demo: true });
   const tree = await loadPlanTree(database.db, await getPartnershipBySlug(database.db, 'sosafe'), '2024/25');
   // A line of H2, so the halves differ: £4,250.50 awarded in November.
   await createFundingLine(database.db, systemActor(), findAim(tree, '5.5').aim.id, {

@@ -4,7 +4,6 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemActor } from '../../src/services/actor.js';
-import { loadDemo } from '../../src/services/demo.js';
 import { allAims, getPartnershipBySlug, loadPlanTree, type PlanTree } from '../../src/services/plan-read.js';
 import { exportPlanSheet } from '../../src/services/plan-sheet.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
@@ -18,8 +17,7 @@ let xlsx: OpenedDocument;
 const plain = (text: string) => text.replace(/\s+/g, ' ').trim();
 
 beforeAll(async () => {
-  database = await createTestDatabase();
-  await loadDemo(database.db, 'a password long enough');
+  database = await createTestDatabase({ demo: true });
   const partnership = await getPartnershipBySlug(database.db, 'sosafe');
   tree = await loadPlanTree(database.db, partnership, '2024/25');
   const file = await exportPlanSheet(database.db, systemActor('office test'), partnership, '2024/25', 'xlsx');

@@ -23,7 +23,6 @@ import {
   type AccountsDeps,
 } from '../../src/services/accounts.js';
 import { memberActor, systemActor, type Actor } from '../../src/services/actor.js';
-import { loadDemo } from '../../src/services/demo.js';
 import { ForbiddenError, ValidationError } from '../../src/services/errors.js';
 import { createServices } from '../../src/services/index.js';
 import { Mailer } from '../../src/services/mail.js';
@@ -31,8 +30,10 @@ import { createPartnership } from '../../src/services/partnerships.js';
 import { lockoutMessage } from '../../src/services/sign-in-throttle.js';
 import { addUser, getMember } from '../../src/services/users.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { TEST_PASSWORD } from '../support/password.js';
 
-const PASSWORD = 'a password long enough';
+/** The demo accounts' password (the demo template's). */
+const PASSWORD = TEST_PASSWORD;
 const links = { baseUrl: 'https://plan.example' };
 
 let database: TestDatabase;
@@ -87,8 +88,7 @@ async function sessionIds(email: string): Promise<string[]> {
 }
 
 beforeAll(async () => {
-  database = await createTestDatabase();
-  await loadDemo(database.db, PASSWORD);
+  database = await createTestDatabase({ demo: true });
   deps = { db: database.db, mailer: new Mailer() };
   coordinator = await actorFor('coordinator@sosafe.example');
   lead = await actorFor('helen.whitehead@sosafe.example');

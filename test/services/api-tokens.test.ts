@@ -18,13 +18,14 @@ import {
   listApiTokens,
   revokeApiToken,
 } from '../../src/services/api-tokens.js';
-import { loadDemo } from '../../src/services/demo.js';
 import { ForbiddenError, NotFoundError, ValidationError } from '../../src/services/errors.js';
 import { createPartnership } from '../../src/services/partnerships.js';
 import { addUser, getMember } from '../../src/services/users.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { TEST_PASSWORD } from '../support/password.js';
 
-const PASSWORD = 'a password long enough';
+/** The demo accounts' password (the demo template's). */
+const PASSWORD = TEST_PASSWORD;
 
 let database: TestDatabase;
 let sosafe: number;
@@ -51,8 +52,7 @@ async function auditOf(kind: string) {
 }
 
 beforeAll(async () => {
-  database = await createTestDatabase();
-  await loadDemo(database.db, PASSWORD);
+  database = await createTestDatabase({ demo: true });
   coordinator = await actorFor('coordinator@sosafe.example');
   lead = await actorFor('helen.whitehead@sosafe.example');
   partner = await actorFor('partner@sosafe.example');

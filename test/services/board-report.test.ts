@@ -17,7 +17,6 @@ import { memberActor, type Actor } from '../../src/services/actor.js';
 import type { BoardReportRow, StatusCounts } from '../../src/domain/board-report.js';
 import { DRAFT_NOTICE, getBoardReport, type BoardReport } from '../../src/services/board-report.js';
 import { closeQuarter, getCycle, openQuarter, type CycleDeps } from '../../src/services/cycles.js';
-import { loadDemo } from '../../src/services/demo.js';
 import { ForbiddenError, NotFoundError } from '../../src/services/errors.js';
 import { Mailer } from '../../src/services/mail.js';
 import { updateAim } from '../../src/services/plan-edit.js';
@@ -104,8 +103,7 @@ async function docxText(bytes: Buffer): Promise<string> {
 }
 
 beforeAll(async () => {
-  database = await createTestDatabase();
-  await loadDemo(database.db, 'a password long enough');
+  database = await createTestDatabase({ demo: true });
   deps = { db: database.db, mailer: new Mailer({}) };
   coordinator = await actorFor('coordinator@sosafe.example');
   helen = await actorFor('helen.whitehead@sosafe.example');

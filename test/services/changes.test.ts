@@ -6,7 +6,6 @@ import { londonDate } from '../../src/domain/cycles.js';
 import type { Member } from '../../src/domain/permissions.js';
 import { memberActor, systemActor, type Actor } from '../../src/services/actor.js';
 import { changesByReport, planChanges, type PlanChange } from '../../src/services/changes.js';
-import { loadDemo } from '../../src/services/demo.js';
 import { ConflictError, ForbiddenError, ValidationError } from '../../src/services/errors.js';
 import { createPartnership } from '../../src/services/partnerships.js';
 import {
@@ -52,8 +51,7 @@ const brief = (changes: PlanChange[]) =>
   changes.map((c) => ({ on: c.on, kind: c.kind, aimNumber: c.aimNumber, title: c.title }));
 
 beforeAll(async () => {
-  database = await createTestDatabase();
-  await loadDemo(database.db, 'a password long enough');
+  database = await createTestDatabase({ demo: true });
   coordinator = await actorFor('coordinator@sosafe.example');
   partner = await actorFor('partner@sosafe.example');
   board = await actorFor('board@sosafe.example');

@@ -11,7 +11,6 @@ import {
   getComment,
   listComments,
 } from '../../src/services/comments.js';
-import { loadDemo } from '../../src/services/demo.js';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../../src/services/errors.js';
 import { archiveAim } from '../../src/services/plan-edit.js';
 import { findAim, getPartnershipBySlug, loadPlanTree } from '../../src/services/plan-read.js';
@@ -44,8 +43,7 @@ async function auditOf(kind: string) {
 }
 
 beforeAll(async () => {
-  database = await createTestDatabase();
-  await loadDemo(database.db, 'a password long enough');
+  database = await createTestDatabase({ demo: true });
   await addUser(
     database.db,
     {

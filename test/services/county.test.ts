@@ -9,12 +9,13 @@ import { queryRows } from '../../src/db/client.js';
 import { SUMMARY_COLUMNS } from '../../src/domain/board-report.js';
 import { systemActor } from '../../src/services/actor.js';
 import { countyView } from '../../src/services/county.js';
-import { loadDemo } from '../../src/services/demo.js';
 import { addUser } from '../../src/services/users.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { TEST_PASSWORD } from '../support/password.js';
 
 const INSPECTOR = 'inspector@herts-police.example';
-const PASSWORD = 'a password long enough';
+/** The demo accounts' password (the demo template's). */
+const PASSWORD = TEST_PASSWORD;
 let database: TestDatabase;
 
 async function userId(email: string): Promise<number> {
@@ -68,8 +69,7 @@ async function addUpdate(slug: string, aim: string, quarter: number, state: stri
 }
 
 beforeAll(async () => {
-  database = await createTestDatabase();
-  await loadDemo(database.db, PASSWORD);
+  database = await createTestDatabase({ demo: true });
   // Q4 updates in several states: only submitted and accepted ones change an action's status.
   await addUpdate('north-herts', '1.3', 4, 'submitted', 'on_track'); // was off track in Q3
   await addUpdate('north-herts', '2.3', 4, 'draft', 'complete'); // a draft: stays at risk

@@ -23,7 +23,6 @@ import {
   submissionBoard,
   type CycleDeps,
 } from '../../src/services/cycles.js';
-import { loadDemo } from '../../src/services/demo.js';
 import { ConflictError, ForbiddenError, ValidationError } from '../../src/services/errors.js';
 import { createServices } from '../../src/services/index.js';
 import { Mailer } from '../../src/services/mail.js';
@@ -34,9 +33,11 @@ import { addUser, getMember } from '../../src/services/users.js';
 import { buildApp } from '../../src/web/app.js';
 import { Session } from '../support/app.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { TEST_PASSWORD } from '../support/password.js';
 import { startSmtpSink, type ReceivedEmail, type SmtpSink } from '../support/smtp.js';
 
-const PASSWORD = 'a password long enough';
+/** The demo accounts' password (the demo template's). */
+const PASSWORD = TEST_PASSWORD;
 const links = { baseUrl: 'https://plan.example.test' };
 const OPENED = new Date('2025-04-01T09:00:00Z');
 
@@ -106,8 +107,7 @@ function formLinks(message: ReceivedEmail): { actionId: number; quarter: string;
 }
 
 beforeAll(async () => {
-  database = await createTestDatabase();
-  await loadDemo(database.db, PASSWORD);
+  database = await createTestDatabase({ demo: true });
   // Tania King of SADA, the demo's second lead officer, is named as a lead of 2.1, 2.3 and 5.5.
   smtp = await startSmtpSink();
   deps = { db: database.db, mailer: new Mailer({ smtpUrl: smtp.url }) };

@@ -12,7 +12,6 @@ import type { Member } from '../../src/domain/permissions.js';
 import { memberActor, type Actor } from '../../src/services/actor.js';
 import { openQuarter, submissionBoard, type CycleDeps } from '../../src/services/cycles.js';
 import { getDashboard, NO_LEAD } from '../../src/services/dashboard.js';
-import { loadDemo } from '../../src/services/demo.js';
 import { ForbiddenError } from '../../src/services/errors.js';
 import { Mailer } from '../../src/services/mail.js';
 import { findAim, getPartnershipBySlug, loadPlanTree, type PlanTree } from '../../src/services/plan-read.js';
@@ -94,8 +93,7 @@ function byKey(rows: readonly StatusRow[], key: (label: string) => string): Coun
 }
 
 beforeAll(async () => {
-  database = await createTestDatabase();
-  await loadDemo(database.db, 'a password long enough');
+  database = await createTestDatabase({ demo: true });
   deps = { db: database.db, mailer: new Mailer({}) };
   coordinator = await actorFor('coordinator@sosafe.example');
   board = await actorFor('board@sosafe.example');

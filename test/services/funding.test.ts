@@ -9,7 +9,7 @@ import { queryRows } from '../../src/db/client.js';
 import { auditEvents, fundingLines } from '../../src/db/schema.js';
 import type { Member } from '../../src/domain/permissions.js';
 import { memberActor, systemActor, type Actor } from '../../src/services/actor.js';
-import { loadDemo, readDemoFile } from '../../src/services/demo.js';
+import { readDemoFile } from '../../src/services/demo.js';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../../src/services/errors.js';
 import {
   archiveFundingLine,
@@ -60,8 +60,7 @@ const form = (extra: Record<string, string> = {}) => ({
 });
 
 beforeAll(async () => {
-  database = await createTestDatabase();
-  await loadDemo(database.db, 'a password long enough');
+  database = await createTestDatabase({ demo: true });
   coordinator = await actorFor('coordinator@sosafe.example');
   lead = await actorFor('helen.whitehead@sosafe.example');
   partner = await actorFor('partner@sosafe.example');
@@ -247,9 +246,8 @@ describe('recording funding', () => {
 
 describe('the plan file carries funding', () => {
   it('out with an export, as the demo file has it, on the aim or action it is for', async () => {
-    const fresh = await createTestDatabase();
+    const fresh = await createTestDatabase({ demo: true });
     try {
-      await loadDemo(fresh.db, 'a password long enough');
       const exported = await exportPlanFile(
         fresh.db,
         await getPartnershipBySlug(fresh.db, 'sosafe'),
@@ -270,9 +268,8 @@ describe('the plan file carries funding', () => {
 
 describe('the PCC’s half-year report', () => {
   it('H1 counts the demo’s lines in their state on 30 September, totals once, and says so for priorities', async () => {
-    const fresh = await createTestDatabase();
+    const fresh = await createTestDatabase({ demo: true });
     try {
-      await loadDemo(fresh.db, 'a password long enough');
       const tree = await loadPlanTree(fresh.db, await getPartnershipBySlug(fresh.db, 'sosafe'), '2024/25');
       const report = await pccBudgetReport(
         fresh.db,

@@ -7,7 +7,6 @@ import type { Member } from '../../src/domain/permissions.js';
 import { memberActor, type Actor } from '../../src/services/actor.js';
 import { recordAudit } from '../../src/services/audit.js';
 import { addComment } from '../../src/services/comments.js';
-import { loadDemo } from '../../src/services/demo.js';
 import { ForbiddenError, ValidationError } from '../../src/services/errors.js';
 import {
   aimHistory,
@@ -63,8 +62,7 @@ async function eventAt(occurredAt: string, actor: Actor, kind = 'test.event') {
 }
 
 beforeAll(async () => {
-  database = await createTestDatabase();
-  await loadDemo(database.db, 'a password long enough');
+  database = await createTestDatabase({ demo: true });
   coordinator = await actorFor('coordinator@sosafe.example');
   lead = await actorFor('helen.whitehead@sosafe.example');
   partner = await actorFor('partner@sosafe.example');

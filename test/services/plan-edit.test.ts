@@ -3,7 +3,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { queryRows } from '../../src/db/client.js';
 import type { Member } from '../../src/domain/permissions.js';
 import { memberActor, systemActor, type Actor } from '../../src/services/actor.js';
-import { loadDemo } from '../../src/services/demo.js';
 import { ConflictError, ForbiddenError, ValidationError } from '../../src/services/errors.js';
 import {
   archiveAim,
@@ -42,8 +41,7 @@ async function auditKinds(): Promise<string[]> {
 }
 
 beforeAll(async () => {
-  database = await createTestDatabase();
-  await loadDemo(database.db, 'a password long enough');
+  database = await createTestDatabase({ demo: true });
   coordinator = await actorFor('coordinator@sosafe.example');
   lead = await actorFor('helen.whitehead@sosafe.example');
   partner = await actorFor('partner@sosafe.example');

@@ -6,7 +6,6 @@ import { auditEvents, planUploads } from '../../src/db/schema.js';
 import { PLAN_CSV_COLUMNS } from '../../src/documents/plan-csv.js';
 import type { Member } from '../../src/domain/permissions.js';
 import { memberActor, type Actor } from '../../src/services/actor.js';
-import { loadDemo } from '../../src/services/demo.js';
 import { ForbiddenError, NotFoundError } from '../../src/services/errors.js';
 import { aimHistory } from '../../src/services/history.js';
 import { archiveAction, updateAction } from '../../src/services/plan-edit.js';
@@ -104,8 +103,7 @@ function rowOfAction(sheet: ExcelJS.Worksheet, actionId: number): ExcelJS.Row {
 }
 
 beforeAll(async () => {
-  database = await createTestDatabase();
-  await loadDemo(database.db, 'a password long enough');
+  database = await createTestDatabase({ demo: true });
   partnership = await getPartnershipBySlug(database.db, 'sosafe');
   coordinator = await actorFor('coordinator@sosafe.example');
   partner = await actorFor('partner@sosafe.example');

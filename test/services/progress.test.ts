@@ -12,7 +12,6 @@ import type { Member } from '../../src/domain/permissions.js';
 import type { Quarter } from '../../src/domain/quarters.js';
 import { memberActor, type Actor } from '../../src/services/actor.js';
 import { closeQuarter, openQuarter, requestOutstanding } from '../../src/services/cycles.js';
-import { loadDemo } from '../../src/services/demo.js';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../../src/services/errors.js';
 import { aimHistory, auditTrail } from '../../src/services/history.js';
 import { Mailer } from '../../src/services/mail.js';
@@ -104,8 +103,7 @@ async function countQ4(): Promise<number> {
 }
 
 beforeAll(async () => {
-  database = await createTestDatabase();
-  await loadDemo(database.db, 'a password long enough');
+  database = await createTestDatabase({ demo: true });
   smtp = await startSmtpSink();
   mailer = new Mailer({ smtpUrl: smtp.url, from: 'SoSafe Plan <plan@sosafe.example>' });
   coordinator = await actorFor('coordinator@sosafe.example');

@@ -12,7 +12,6 @@ import * as t from '../../src/db/schema.js';
 import type { Member } from '../../src/domain/permissions.js';
 import { memberActor, systemActor, type Actor } from '../../src/services/actor.js';
 import { addComment } from '../../src/services/comments.js';
-import { loadDemo } from '../../src/services/demo.js';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../../src/services/errors.js';
 import { createFundingLine } from '../../src/services/funding.js';
 import { aimHistory } from '../../src/services/history.js';
@@ -86,8 +85,7 @@ function namesIn(text: string, names: readonly string[]): string[] {
 }
 
 beforeAll(async () => {
-  database = await createTestDatabase();
-  await loadDemo(database.db, 'a password long enough');
+  database = await createTestDatabase({ demo: true });
   coordinator = await actorFor('coordinator@sosafe.example');
   lead = await actorFor('helen.whitehead@sosafe.example');
   partner = await actorFor('partner@sosafe.example');

@@ -21,7 +21,6 @@ import {
   submissionBoard,
   type CycleDeps,
 } from '../../src/services/cycles.js';
-import { loadDemo } from '../../src/services/demo.js';
 import { Mailer } from '../../src/services/mail.js';
 import { findAim, getPartnershipBySlug, loadPlanTree, type PlanTree } from '../../src/services/plan-read.js';
 import { startScheduler } from '../../src/services/scheduler.js';
@@ -29,7 +28,6 @@ import { getMember } from '../../src/services/users.js';
 import { createTestDatabase, openSecondConnection, type TestDatabase } from '../support/database.js';
 import { startSmtpSink, type ReceivedEmail, type SmtpSink } from '../support/smtp.js';
 
-const PASSWORD = 'a password long enough';
 const links = { baseUrl: 'https://plan.example.test' };
 const HELEN = 'helen.whitehead@sosafe.example';
 const TANIA = 'tania.king@sosafe.example';
@@ -77,8 +75,7 @@ function formLinkIds(message: ReceivedEmail): number[] {
 }
 
 beforeAll(async () => {
-  database = await createTestDatabase();
-  await loadDemo(database.db, PASSWORD);
+  database = await createTestDatabase({ demo: true });
   // Tania King of SADA, the demo's second lead officer, is named as a lead of 2.1, 2.3 and 5.5.
   smtp = await startSmtpSink();
   deps = { db: database.db, mailer: new Mailer({ smtpUrl: smtp.url }) };

@@ -3,7 +3,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { queryRows } from '../../src/db/client.js';
 import type { Member } from '../../src/domain/permissions.js';
 import { memberActor, type Actor } from '../../src/services/actor.js';
-import { loadDemo } from '../../src/services/demo.js';
 import { ForbiddenError, ValidationError } from '../../src/services/errors.js';
 import {
   allAims,
@@ -54,8 +53,7 @@ const LEFT_BEHIND = ['3.1', '5.4'];
 let chosen: number[];
 
 beforeAll(async () => {
-  database = await createTestDatabase();
-  await loadDemo(database.db, 'a password long enough');
+  database = await createTestDatabase({ demo: true });
   coordinator = await actorFor('coordinator@sosafe.example');
   lead = await actorFor('helen.whitehead@sosafe.example');
   partner = await actorFor('partner@sosafe.example');

@@ -9,7 +9,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { queryRows } from '../../src/db/client.js';
 import type { Member } from '../../src/domain/permissions.js';
 import { memberActor, systemActor, type Actor } from '../../src/services/actor.js';
-import { loadDemo } from '../../src/services/demo.js';
 import { ForbiddenError, NotFoundError, ValidationError } from '../../src/services/errors.js';
 import { findAim, getPartnershipBySlug, loadPlanTree, type PlanTree } from '../../src/services/plan-read.js';
 import { addUser, getMember } from '../../src/services/users.js';
@@ -22,12 +21,14 @@ import {
   type WordImportPreview,
 } from '../../src/services/word-import.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { TEST_PASSWORD } from '../support/password.js';
 import { demoWordPlan, smallWordPlan, wordDocumentWithoutPlan } from '../support/word-plan.js';
 
 const LIBREOFFICE_FIXTURE = fs.readFileSync(
   new URL('../fixtures/word/sosafe-2024-25-libreoffice.docx', import.meta.url),
 );
-const PASSWORD = 'a password long enough';
+/** The demo accounts' password (the demo template's). */
+const PASSWORD = TEST_PASSWORD;
 
 let database: TestDatabase;
 let coordinator: Actor;
@@ -94,8 +95,7 @@ async function problemsOf(promise: Promise<unknown>): Promise<{ field: string; m
 }
 
 beforeAll(async () => {
-  database = await createTestDatabase();
-  await loadDemo(database.db, PASSWORD);
+  database = await createTestDatabase({ demo: true });
   coordinator = await actorFor('coordinator@sosafe.example');
   partner = await actorFor('partner@sosafe.example');
   partnershipId = (await getPartnershipBySlug(database.db, 'sosafe')).id;

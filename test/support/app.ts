@@ -4,13 +4,14 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { loadConfig } from '../../src/config.js';
-import { loadDemo } from '../../src/services/demo.js';
 import { createServices, type Services } from '../../src/services/index.js';
 import { buildApp, type AppOptions } from '../../src/web/app.js';
 import type { Database } from '../../src/db/client.js';
 import { createTestDatabase, openSecondConnection, type TestDatabase } from './database.js';
 
-export const TEST_PASSWORD = 'correct horse battery staple';
+import { TEST_PASSWORD } from './password.js';
+
+export { TEST_PASSWORD };
 
 export interface TestApp {
   app: FastifyInstance;
@@ -53,8 +54,7 @@ async function buildOver(database: Database, options: TestAppOptions) {
 }
 
 export async function createTestApp(options: TestAppOptions = {}): Promise<TestApp> {
-  const database = await createTestDatabase();
-  if (options.demo !== false) await loadDemo(database.db, TEST_PASSWORD);
+  const database = await createTestDatabase({ demo: options.demo !== false });
   const { app, services } = await buildOver(database, options);
   return {
     app,

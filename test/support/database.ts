@@ -1,7 +1,7 @@
 /**
- * A fresh, migrated database for each test file. On PGlite: a copy of one migrated template made
- * once per run (globalSetup), loaded in about a second. With DATABASE_URL: a new database on that
- * server, made from a migrated template database, dropped at the end.
+ * A fresh, migrated database for each test file (or the demo: `demo: true`). On PGlite: a copy of
+ * a template made once per run (globalSetup), loaded in about a second. With DATABASE_URL: a new
+ * database on that server, made from a template database, dropped at the end.
  */
 import fs from 'node:fs';
 import crypto from 'node:crypto';
@@ -21,10 +21,14 @@ function withDatabase(url: string, name: string): string {
   return u.toString();
 }
 
-export async function createTestDatabase(): Promise<TestDatabase> {
+/**
+ * `demo: true` starts from the demo (both partnerships, their accounts with TEST_PASSWORD, their
+ * evidence), copied from a template loaded once per run.
+ */
+export async function createTestDatabase(options: { demo?: boolean } = {}): Promise<TestDatabase> {
   const serverUrl = process.env.DATABASE_URL;
   if (serverUrl) {
-    const template = inject('pgTemplateDatabase');
+    const template = inject(options.demo ? 'pgDemoTemplateDatabase' : 'pgTemplateDatabase');
     const name = `pp_test_${crypto.randomBytes(6).toString('hex')}`;
     const admin = new pg.Client({ connectionString: serverUrl });
     await admin.connect();
@@ -45,7 +49,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
       },
     };
   }
-  const templatePath = inject('pgliteTemplatePath');
+  const templatePath = inject(options.demo ? 'pgliteDemoTemplatePath' : 'pgliteTemplatePath');
   const blob = new Blob([fs.readFileSync(templatePath)]);
   const database = await openDatabase({ inMemory: true, loadDataDir: blob });
   return { ...database, drop: () => database.close() };
