@@ -25,16 +25,15 @@ const leads: Session[] = [];
 
 beforeAll(async () => {
   t = await createTestApp();
-  for (let i = 0; i < SAVES; i++) {
-    const s = new Session(t.app);
-    await s.signIn(DEMO.coordinator);
-    coordinators.push(s);
-  }
-  for (let i = 0; i < LEAD_SESSIONS; i++) {
-    const s = new Session(t.app, { remoteAddress: '192.0.2.25' });
-    await s.signIn(DEMO.lead);
-    leads.push(s);
-  }
+  // Everyone signs in at once (the password checks run side by side on libuv's threads).
+  coordinators.push(...Array.from({ length: SAVES }, () => new Session(t.app)));
+  leads.push(
+    ...Array.from({ length: LEAD_SESSIONS }, () => new Session(t.app, { remoteAddress: '192.0.2.25' })),
+  );
+  await Promise.all([
+    ...coordinators.map((s) => s.signIn(DEMO.coordinator)),
+    ...leads.map((s) => s.signIn(DEMO.lead)),
+  ]);
 });
 afterAll(async () => {
   await t?.close();
