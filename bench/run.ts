@@ -5,6 +5,7 @@
  * the documents the app writes (board report, PCC budget report, the plan as a spreadsheet) and
  * reads (a spreadsheet or a Word plan, uploaded to its preview).
  * Prints a Markdown table for docs/benchmarks.md.
+ * The police.uk import has a benchmark of its own: bench/police-import.ts (a million rows, both databases).
  */
 import fs from 'node:fs';
 import os from 'node:os';

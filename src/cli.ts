@@ -16,7 +16,9 @@ import { parsePlanFileJson, type FileProblem, type PlanFilePlan } from './domain
 import { parsePlanYear } from './domain/quarters.js';
 import { systemActor } from './services/actor.js';
 import { BackupError, createBackup, restoreBackup } from './services/backup.js';
+import { redactDueCaseReviews } from './services/case-reviews.js';
 import { generateDemoPassword, isEmptyDatabase, loadDemo } from './services/demo.js';
+import { DefraFileError, importDefraFiles } from './services/local-incidents.js';
 import { ForbiddenError, NotFoundError, ValidationError } from './services/errors.js';
 import { exportPlan } from './services/plan-export.js';
 import { createPartnership } from './services/partnerships.js';
@@ -423,6 +425,34 @@ async function policeUkAreaCommand(options: {
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 
+async function caseReviewsRedactCommand(options: { dryRun?: boolean }): Promise<void> {
+  const result = await withDatabase(({ db }) =>
+    redactDueCaseReviews(db, systemActor(), { dryRun: options.dryRun ?? false }),
+  );
+  const verb = result.dryRun ? 'Would redact' : 'Redacted';
+  for (const c of result.cases) console.log(`${verb} ${c.reference} (retention period ended ${c.dueOn})`);
+  console.log(
+    `${verb} the personal details of ${result.cases.length} case review${result.cases.length === 1 ? '' : 's'}.`,
+  );
+}
+
+async function defraImportCommand(files: string[]): Promise<void> {
+  const read = files.map((file) => ({ name: file, data: readTextFile(file) }));
+  await withDatabase(async ({ db }) => {
+    try {
+      for (const r of await importDefraFiles(db, systemActor(), read)) {
+        console.log(
+          `${r.file}: imported DEFRA fly-tipping ${r.kind}: ${r.rows} rows, ${r.authorities} authorities, ` +
+            `${r.years[0]} to ${r.years.at(-1)}.`,
+        );
+      }
+    } catch (error) {
+      if (error instanceof DefraFileError) throw new CliError(`${error.message}\nNothing was written.`);
+      throw error;
+    }
+  });
+}
+
 async function migrateCommand(): Promise<void> {
   await withDatabase(async (database) => {
     const health = await database.health();
@@ -671,6 +701,42 @@ ${examples(
       examples('partnership-plan police-uk area --partnership sosafe --prefix "Stevenage "'),
     )
     .action(policeUkAreaCommand);
+
+  program
+    .command('case-reviews')
+    .summary('ASB case reviews (the Community Trigger): redact personal details past retention')
+    .description('ASB case reviews (the Community Trigger). See docs/evidence-case-reviews.md.')
+    .addHelpText('after', examples('partnership-plan case-reviews redact --dry-run'))
+    .command('redact')
+    .summary('Redact the personal details of case reviews past their retention period')
+    .description(
+      'Redact the applicant’s name, contact, contact preference and vulnerability, and the complaints’ ' +
+        'summaries, of every case review past its partnership’s retention period (years after it closed, ' +
+        'or after it was received when never closed). The counts stay. The server also does this daily.',
+    )
+    .option('--dry-run', 'list the case reviews that would be redacted, and change nothing')
+    .addHelpText('after', examples('partnership-plan case-reviews redact --dry-run'))
+    .action(caseReviewsRedactCommand);
+
+  program
+    .command('defra')
+    .summary('Import DEFRA’s fly-tipping figures by local authority (defra import)')
+    .description('DEFRA’s fly-tipping statistics by local authority. See docs/evidence-incidents.md.')
+    .addHelpText('after', examples('partnership-plan defra import LA_incidents.csv LA_actions.csv'))
+    .command('import')
+    .summary('Import DEFRA’s LA_incidents and LA_actions sheets saved as CSV')
+    .description(
+      'Import DEFRA’s LA_incidents and/or LA_actions sheets (from the workbook “Fly-tipping in England”, ' +
+        'saved as CSV, whole or a county’s rows), recognised by their headers. Every file is checked first: ' +
+        'any problem is listed with its file, line and column, and nothing is written. Each year and ' +
+        'authority in a file replaces the figures held for it; other authorities stay as they are.',
+    )
+    .argument('<files...>', 'the CSV files to import')
+    .addHelpText(
+      'after',
+      examples('partnership-plan defra import LA_incidents_hertfordshire.csv LA_actions_hertfordshire.csv'),
+    )
+    .action(defraImportCommand);
 
   program
     .command('migrate')

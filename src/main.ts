@@ -96,6 +96,8 @@ async function main(): Promise<void> {
             return { ran, rounds: rounds.length };
           },
         },
+        // Case reviews past their retention period lose their personal details (once a day).
+        { name: 'case review redaction', run: services.caseReviews.dailyRedaction() },
         // Email the mail server did not take is tried again, a few times, backing off.
         ...(services.mailer.transport === 'smtp'
           ? [

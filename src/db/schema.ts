@@ -977,8 +977,12 @@ export const caseReviews = pgTable(
     /** 'council', 'housing_association', 'private_rented', 'owner', 'other', 'not_known'. */
     tenure: text('tenure').notNull(),
     caseOfficerUserId: integer('case_officer_user_id').references(() => users.id),
-    /** Decided with the partnership's threshold at the time; kept as decided. */
+    /** Decided with the partnership's threshold at the time; kept as decided, with that rule. */
     thresholdMet: boolean('threshold_met').notNull(),
+    /** The rule it was decided with: this many complaints … */
+    thresholdComplaints: integer('threshold_complaints').notNull(),
+    /** … within this many months. */
+    thresholdMonths: integer('threshold_months').notNull(),
     reviewOn: date('review_on'),
     panel: text('panel'),
     outcome: text('outcome'),
@@ -1018,6 +1022,8 @@ export const caseReviewComplaints = pgTable(
     agency: text('agency').notNull(),
     summary: text('summary'),
     createdAt: createdAt(),
+    /** Taken off the application when it was changed. */
+    archivedAt: archivedAt(),
   },
   (t) => [index('case_review_complaints_review').on(t.caseReviewId)],
 );

@@ -39,7 +39,7 @@ const SUBMISSION_COLOURS: Record<SubmissionState, string> = {
   returned: '#d4351c',
 };
 
-const CONFIG = {
+export const CONFIG = {
   font: FONT,
   background: '#ffffff',
   // Our own title and description on the root element say what the chart is; Vega's own ARIA
@@ -98,7 +98,7 @@ export function labelSvg(svg: string, text: ChartText): string {
 const rendered = new Map<string, Promise<string>>();
 const RENDERED_LIMIT = 500;
 
-function render(spec: TopLevelSpec): Promise<string> {
+export function render(spec: TopLevelSpec): Promise<string> {
   const key = JSON.stringify(spec);
   const known = rendered.get(key);
   if (known) return known;

@@ -14,6 +14,9 @@ import { importPlanFile, type ImportSummary } from './plan-import.js';
 import { addMembership, addUser, countUsers } from './users.js';
 import { listPartnerships } from './plan-read.js';
 import { setPartnershipArea } from './police-uk.js';
+import { loadDefraDemo } from './local-incidents.js';
+import { loadDemoPoliceUk } from './police-trends.js';
+import { loadDemoCaseReviewFigures } from './case-reviews.js';
 
 export const DEMO_FILE = fileURLToPath(new URL('../demo/sosafe-2024-25.json', import.meta.url));
 /** Not North Herts' published plan: an illustrative one, so the demo has a second partnership. */
@@ -149,5 +152,8 @@ export async function loadDemo(
   }
   // SoSafe's police.uk area: Stevenage's LSOAs, whose names all begin "Stevenage ".
   await setPartnershipArea(db, actor, 'sosafe', { codes: [], prefixes: ['Stevenage '] });
+  await loadDemoCaseReviewFigures(db, actor); // North Herts's published Community Trigger figures
+  await loadDemoPoliceUk(db, actor);
+  await loadDefraDemo(db, actor);
   return { summary, summaries: [summary, northHerts], accounts: DEMO_ACCOUNTS };
 }

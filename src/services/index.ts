@@ -6,7 +6,8 @@ import type { Database, Db } from '../db/client.js';
 import { accountServices } from './accounts.js';
 import * as apiTokens from './api-tokens.js';
 import * as boardReport from './board-report.js';
-import { memberActor, type Actor } from './actor.js';
+import * as caseReviews from './case-reviews.js';
+import { memberActor, systemActor, type Actor } from './actor.js';
 import * as changes from './changes.js';
 import * as comments from './comments.js';
 import * as county from './county.js';
@@ -14,11 +15,14 @@ import * as cycles from './cycles.js';
 import * as dashboard from './dashboard.js';
 import * as funding from './funding.js';
 import * as history from './history.js';
+import * as localIncidents from './local-incidents.js';
 import { Mailer, type MailSettings } from './mail.js';
 import { SingleSignOn, type SingleSignOnSettings } from './oidc.js';
 import * as planEdit from './plan-edit.js';
 import * as planRead from './plan-read.js';
 import * as planSheet from './plan-sheet.js';
+import * as policeUk from './police-uk.js';
+import * as policeTrends from './police-trends.js';
 import { latestPlanYear, openPlan } from './plan-view.js';
 import * as priorities from './priorities.js';
 import * as progress from './progress.js';
@@ -198,8 +202,63 @@ export function createServices(
       publishAll: publicPlan.publishAllAims,
       saveText: publicPlan.savePublicText,
     }),
+    /** police.uk trends for the partnership's area, the crime type ↔ priority links, the area. */
+    policeTrends: bind(db, {
+      trends: policeTrends.getCrimeTrends,
+      priorityTrends: policeTrends.getPriorityTrends,
+      links: policeTrends.getPriorityLinks,
+      saveLinks: policeTrends.savePriorityLinks,
+      area: policeTrends.getArea,
+      saveArea: policeTrends.saveArea,
+    }),
+    /** police.uk files uploaded on the web, imported one after another in the background (docs/police-uk.md). */
+    policeUpload: {
+      ...bind(db, {
+        start: policeUk.startPoliceUkUpload,
+        get: policeUk.getPoliceUkImport,
+        list: policeUk.listPoliceUkImports,
+        months: policeUk.policeUkMonthsHeld,
+        failInterrupted: policeUk.failInterruptedPoliceUkImports,
+        stopAll: policeUk.stopPoliceUkImports,
+      }),
+      idle: policeUk.policeUkImportsIdle,
+    },
+    /** Fly-tipping and graffiti from a council CSV; DEFRA's fly-tipping table (docs/evidence-incidents.md). */
+    localIncidents: bind(db, {
+      overview: localIncidents.incidentsOverview,
+      upload: localIncidents.uploadIncidentCsv,
+      mappingForm: localIncidents.incidentMappingForm,
+      map: localIncidents.mapIncidentUpload,
+      preview: localIncidents.previewIncidentUpload,
+      confirm: localIncidents.confirmIncidentUpload,
+      settingsForm: localIncidents.incidentSettingsForm,
+      saveSettings: localIncidents.saveIncidentSettings,
+      importDefra: localIncidents.importDefraFiles,
+    }),
     /** The county view: the partnerships a person holds roles in, side by side. */
     county: bind(db, { view: county.countyView }),
+    /** ASB case reviews (the Community Trigger): the register, its settings, figures and redaction. */
+    caseReviews: {
+      ...bind(db, {
+        register: caseReviews.caseReviewRegister,
+        figures: caseReviews.caseReviewFigures,
+        publicFigures: caseReviews.publicCaseReviewFigures,
+        get: caseReviews.getCaseReview,
+        officers: caseReviews.caseOfficerChoices,
+        create: caseReviews.createCaseReview,
+        updateApplication: caseReviews.updateCaseReviewApplication,
+        recordReview: caseReviews.recordCaseReview,
+        saveOutcome: caseReviews.saveCaseReviewOutcome,
+        getRecommendation: caseReviews.getRecommendation,
+        addRecommendation: caseReviews.addRecommendation,
+        updateRecommendation: caseReviews.updateRecommendation,
+        archiveRecommendation: caseReviews.archiveRecommendation,
+        settings: caseReviews.getCaseReviewSettings,
+        saveSettings: caseReviews.saveCaseReviewSettings,
+        redactDue: caseReviews.redactDueCaseReviews,
+      }),
+      dailyRedaction: () => caseReviews.dailyRedactionJob(db, systemActor('scheduler')),
+    },
     memberActor,
   };
 }

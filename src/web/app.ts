@@ -25,7 +25,13 @@ import type { Config } from '../config.js';
 import type { Services } from '../services/index.js';
 import type { SignedInUser } from '../services/users.js';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../services/errors.js';
-import { MAX_UPLOAD_BYTES, type UploadedFile } from './forms.js';
+import {
+  MAX_UPLOAD_BYTES,
+  removeUploadedFiles,
+  saveUploadToDisk,
+  type UploadedDiskFile,
+  type UploadedFile,
+} from './forms.js';
 import { configureNunjucks, govukDir, viewsDir } from './render.js';
 import { registerAccountRoutes } from './routes/accounts.js';
 import { registerApiRoutes } from './routes/api.js';
@@ -58,6 +64,12 @@ import { registerSiteRoutes } from './routes/site.js';
 declare module 'fastify' {
   interface FastifyRequest {
     user: SignedInUser | undefined;
+    /** Temporary files of an upload to disk, removed once the request is answered (forms.ts). */
+    uploadTempFiles: Set<string> | undefined;
+  }
+  interface FastifyContextConfig {
+    /** This route's uploads stream to temporary files instead of memory (forms.ts uploadedDiskFiles). */
+    uploadToDisk?: boolean;
   }
   interface FastifyReply {
     /** Renders a page with what every page needs: the user, the CSRF token, the CSP nonce. */
@@ -145,7 +157,11 @@ export async function buildApp({
   await app.register(fastifyMultipart, {
     attachFieldsToBody: 'keyValues',
     limits: { fileSize: MAX_UPLOAD_BYTES, files: 1, fields: 20, fieldSize: 64 * 1024 },
-    async onFile(part: MultipartFile) {
+    async onFile(this: FastifyRequest, part: MultipartFile) {
+      if (this.routeOptions.config.uploadToDisk) {
+        (part as unknown as { value: UploadedDiskFile }).value = await saveUploadToDisk(this, part);
+        return;
+      }
       const upload: UploadedFile = {
         filename: part.filename,
         mimetype: part.mimetype,
@@ -181,7 +197,8 @@ export async function buildApp({
     root: [path.join(govukDir, 'govuk'), assetsDir],
     prefix: '/public/',
     decorateReply: false,
-    allowedPath: (pathName) => /^\/(govuk-frontend\.min\.(css|js)|app\.(css|js))$/.test(pathName),
+    allowedPath: (pathName) =>
+      /^\/(govuk-frontend\.min\.(css|js)|app\.(css|js)|police-upload\.js)$/.test(pathName),
     maxAge: config.production ? '1d' : 0,
   });
   await app.register(fastifyView, {
@@ -191,6 +208,21 @@ export async function buildApp({
   });
 
   app.decorateRequest('user', undefined);
+  app.decorateRequest('uploadTempFiles', undefined);
+  // An upload to disk's temporary files go once the request is answered (a refused CSRF token, an
+  // error, a page re-shown), or abandoned; a route that keeps them takes them over first.
+  app.addHook('onSend', async (request, _reply, payload) => {
+    await removeUploadedFiles(request);
+    return payload;
+  });
+  app.addHook('onRequestAbort', async (request) => removeUploadedFiles(request));
+  // A police.uk import left 'running' by a process that has gone (a restart) is marked failed;
+  // on stopping, the imports this process runs stop (nothing of them written).
+  const startedAt = new Date();
+  app.addHook('onReady', async () => {
+    await services.policeUpload.failInterrupted(startedAt);
+  });
+  app.addHook('onClose', async () => services.policeUpload.stopAll());
   app.decorateReply(
     'page',
     async function page(this: FastifyReply, template: string, data: Record<string, unknown> = {}) {

@@ -1,3 +1,9 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+
 /** The GOV.UK error summary pattern: a list for the summary, and a message per field. */
 export interface FormErrors {
   errorList: { text: string; href: string }[];
@@ -55,4 +61,74 @@ export function uploadedFile(body: unknown, name: string): UploadedFile | undefi
     return undefined;
   const file = value as UploadedFile;
   return file.filename === '' && file.data.length === 0 ? undefined : file;
+}
+
+/**
+ * The largest file a route that streams its uploads to disk takes (`config: { uploadToDisk: true }`:
+ * the police.uk page, whose month files run to 40 MB and more).
+ */
+export const MAX_DISK_UPLOAD_BYTES = 200 * 1024 * 1024;
+
+/** Temporary upload files are named so (in os.tmpdir()). */
+export const UPLOAD_TEMP_PREFIX = 'pp-upload-';
+
+/** A file sent to a route with `config: { uploadToDisk: true }`: streamed to a temporary file, never held in memory. */
+export interface UploadedDiskFile {
+  filename: string;
+  mimetype: string;
+  /** The temporary file: removed when the request is answered, unless the route takes it over. */
+  path: string;
+  bytes: number;
+}
+
+/** What a request keeps of its temporary upload files (app.ts removes them once it is answered). */
+export interface DiskUploadRequest {
+  uploadTempFiles: Set<string> | undefined;
+}
+
+/** Streams a multipart file part to a new temporary file, recorded on the request for removal. */
+export async function saveUploadToDisk(
+  request: DiskUploadRequest,
+  part: { filename: string; mimetype: string; file: NodeJS.ReadableStream },
+): Promise<UploadedDiskFile> {
+  const target = path.join(os.tmpdir(), `${UPLOAD_TEMP_PREFIX}${crypto.randomUUID()}`);
+  (request.uploadTempFiles ??= new Set()).add(target);
+  try {
+    await pipeline(part.file, fs.createWriteStream(target, { flags: 'wx' }));
+  } catch (error) {
+    await fs.promises.rm(target, { force: true });
+    throw error;
+  }
+  const { size } = await fs.promises.stat(target);
+  return { filename: part.filename, mimetype: part.mimetype, path: target, bytes: size };
+}
+
+/** Removes the request's temporary upload files that no route took over. */
+export async function removeUploadedFiles(request: DiskUploadRequest): Promise<void> {
+  const files = request.uploadTempFiles;
+  if (!files?.size) return;
+  request.uploadTempFiles = undefined;
+  await Promise.all([...files].map((file) => fs.promises.rm(file, { force: true })));
+}
+
+/** The files a disk-upload form sent in this field (several with `multiple`); an empty file input sends none. */
+export function uploadedDiskFiles(body: unknown, name: string): UploadedDiskFile[] {
+  if (!body || typeof body !== 'object') return [];
+  const value = (body as Record<string, unknown>)[name];
+  const list = Array.isArray(value) ? value : [value];
+  return list.filter(
+    (item): item is UploadedDiskFile =>
+      !!item &&
+      typeof item === 'object' &&
+      typeof (item as UploadedDiskFile).path === 'string' &&
+      !((item as UploadedDiskFile).filename === '' && (item as UploadedDiskFile).bytes === 0),
+  );
+}
+
+/**
+ * The route takes these temporary files over: they are no longer removed when the request is
+ * answered, and the route (or whatever it hands them to) must remove them.
+ */
+export function takeUploadedFiles(request: DiskUploadRequest, files: readonly UploadedDiskFile[]): void {
+  for (const file of files) request.uploadTempFiles?.delete(file.path);
 }

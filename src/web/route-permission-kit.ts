@@ -104,6 +104,20 @@ export interface SampleContext {
   newPublishedAim(): Promise<{ id: number; number: string; version: number }>;
   /** A new submitted progress update (Q3, on track) on a new action, made for this request. */
   newProgressUpdate(): Promise<{ id: number; version: number; aimNumber: string }>;
+  /**
+   * A new Community Trigger application (threshold met, review held, one recommendation), with
+   * Helen Whitehead (the demo lead officer) as its case officer, or with none; made for this request.
+   */
+  newCaseReview(
+    officer: 'lead' | 'none',
+  ): Promise<{ id: number; version: number; recommendationId: number; recommendationVersion: number }>;
+  /** The version of the demo partnership's case review settings, for the settings form. */
+  caseReviewSettingsVersion(): Promise<number>;
+  /**
+   * A police.uk file (the first rows of the real street file) uploaded by the demo coordinator and
+   * imported (done) before this returns.
+   */
+  newPoliceUkImport(): Promise<{ id: number }>;
 }
 
 export interface RouteCase {

@@ -4,6 +4,10 @@
  * out, each demo role, and the coordinator of another partnership), has the declared outcome.
  * A refused request writes nothing to the audit trail, and no form is taken without its CSRF token.
  */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { and, count, desc, eq } from 'drizzle-orm';
 import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -24,6 +28,7 @@ import {
 } from '../../src/web/route-permissions.js';
 import { createTestApp, DEMO, Session, TEST_PASSWORD, type TestApp } from '../support/app.js';
 import { newWordUpload, smallWordPlan } from '../support/word-plan.js';
+import { POLICE_UK_SAMPLE } from '../../src/web/route-permissions-police-upload.js';
 
 const OUTSIDER = 'outsider@elsewhere.example';
 const EMAILS: Record<Exclude<Audience, 'signedOut'>, string> = {
@@ -415,6 +420,18 @@ const context: SampleContext = {
   },
   async caseReviewSettingsVersion() {
     return (await t.services.caseReviews.settings(actor, await demoPartnershipId())).version;
+  },
+  async newPoliceUkImport() {
+    const tree = await demoTree();
+    const member = await t.services.users.getMember(await userIdOf(DEMO.coordinator), tree.partnership.id);
+    if (!member) throw new Error('The demo coordinator holds no role in the demo partnership');
+    const file = path.join(os.tmpdir(), `pp-permissions-${crypto.randomUUID()}.csv`);
+    fs.writeFileSync(file, POLICE_UK_SAMPLE);
+    const [id] = await t.services.policeUpload.start(t.services.memberActor(member), 'sosafe', [
+      { filename: 'sample-street.csv', path: file, bytes: POLICE_UK_SAMPLE.length },
+    ]);
+    await t.services.policeUpload.idle();
+    return { id: id! };
   },
 };
 

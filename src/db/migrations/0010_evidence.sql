@@ -5,7 +5,8 @@ CREATE TABLE "case_review_complaints" (
 	"complained_on" date NOT NULL,
 	"agency" text NOT NULL,
 	"summary" text,
-	"created_at" timestamp with time zone DEFAULT now() NOT NULL
+	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
+	"archived_at" timestamp with time zone
 );
 --> statement-breakpoint
 CREATE TABLE "case_review_published_figures" (
@@ -45,6 +46,8 @@ CREATE TABLE "case_reviews" (
 	"tenure" text NOT NULL,
 	"case_officer_user_id" integer,
 	"threshold_met" boolean NOT NULL,
+	"threshold_complaints" integer NOT NULL,
+	"threshold_months" integer NOT NULL,
 	"review_on" date,
 	"panel" text,
 	"outcome" text,

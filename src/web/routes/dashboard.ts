@@ -13,6 +13,7 @@ import { planYearSlug, quarterLabel, quarterMonths, QUARTERS, type Quarter } fro
 import { NotFoundError } from '../../services/errors.js';
 import type { Services } from '../../services/index.js';
 import { loadPlanPage } from './plan.js';
+import { priorityTrendSection } from './police-trends.js';
 
 type DashboardParams = { slug: string; year: string };
 type DashboardQuery = { quarter?: string | string[] };
@@ -126,6 +127,14 @@ export function registerDashboardRoutes(app: FastifyInstance, services: Services
         ),
         submissionsDue: dashboard.submissions?.dueOn ?? null,
         few: FEW_LIVE_ACTIONS,
+        priorityTrend: await priorityTrendSection(
+          services,
+          page.actor,
+          page.member,
+          page.partnership,
+          page.tree.priorities.map((p) => p.id),
+          { heading: 'Crime trends by priority', idPrefix: 'dashboard-trend' },
+        ),
       });
     },
   );

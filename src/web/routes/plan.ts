@@ -19,6 +19,7 @@ import { partnershipContext } from '../context.js';
 import { textHelpers } from '../render.js';
 import { openQuartersForUpdates } from './progress.js';
 import { aimFunding } from './funding.js';
+import { priorityTrendSection } from './police-trends.js';
 
 type PlanParams = { slug: string; year: string };
 
@@ -114,6 +115,14 @@ export function registerPlanRoutes(app: FastifyInstance, services: Services): vo
         priorities,
         ...(await aimTabs(services, page.actor, aim.id, 'actions')),
         aimFunding: await aimFunding(services, page.actor, aim, page.base),
+        priorityTrend: await priorityTrendSection(
+          services,
+          page.actor,
+          page.member,
+          page.partnership,
+          priorities.map((p) => p.id),
+          { heading: 'Crime trends for the priorities of this aim', idPrefix: 'aim-trend' },
+        ),
       });
     },
   );
