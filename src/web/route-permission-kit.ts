@@ -57,6 +57,8 @@ export interface SampleContext {
   priorityId(title: string): Promise<number>;
   /** A new priority of the demo plan, made for this request. */
   newPriority(): Promise<{ id: number; version: number }>;
+  /** The crime-type links form's basis (fingerprint of the links in force) for the demo partnership now. */
+  priorityLinksBasis(): Promise<string>;
   /**
    * Makes sure a quarter of the demo plan is open for updates (due the 14th after it ends), or
    * opened and closed, whatever ran before.

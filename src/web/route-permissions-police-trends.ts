@@ -1,5 +1,4 @@
 /** The permission table's part for evidence: police.uk trends for a partnership's area, priority links, the area itself. See route-permissions.ts. */
-import { defaultLinks, linksFingerprint } from '../domain/police-trends.js';
 import {
   COORDINATOR_PAGE,
   COORDINATOR_WRITE,
@@ -8,29 +7,9 @@ import {
   MISSING_FOR_MEMBERS,
   post,
   type RoutePermission,
-  type SampleContext,
 } from './route-permission-kit.js';
 
 const CRIME = '/p/sosafe/evidence/crime';
-
-/** The demo plan's priorities: their suggested links are the links in force (saved as suggested, or not yet saved). */
-const DEMO_PRIORITIES = [
-  'All ASB',
-  'Serious violence',
-  'Cuckooing',
-  'Drugs possession and associated crime, which includes trafficking, cuckooing and knife crime',
-  'VAWG, including domestic abuse sexual assaults, rape, and stalking & harassment',
-  'County lines and Serious & Organised Crime (SOC)',
-  'Fraud',
-];
-
-/** The links form's fingerprint of the links in force, so that "use the suggested links" is no conflict. */
-async function basis(c: SampleContext): Promise<string> {
-  const priorities = await Promise.all(
-    DEMO_PRIORITIES.map(async (title) => ({ id: await c.priorityId(title), title })),
-  );
-  return linksFingerprint(defaultLinks(priorities));
-}
 
 export const POLICE_TREND_ROUTES: readonly RoutePermission[] = [
   get(
@@ -63,7 +42,7 @@ export const POLICE_TREND_ROUTES: readonly RoutePermission[] = [
     '/p/:slug/evidence/crime/priorities',
     'the coordinator: links crime types to the plan’s priorities',
     COORDINATOR_WRITE,
-    async (c) => ({ url: `${CRIME}/priorities`, form: { basis: await basis(c), use: 'suggested' } }),
+    async (c) => ({ url: `${CRIME}/priorities`, form: { basis: await c.priorityLinksBasis(), use: 'suggested' } }),
   ),
   get(
     '/p/:slug/evidence/area',

@@ -28,7 +28,7 @@ import { createServices } from '../../src/services/index.js';
 import { Mailer } from '../../src/services/mail.js';
 import { createPartnership } from '../../src/services/partnerships.js';
 import { lockoutMessage } from '../../src/services/sign-in-throttle.js';
-import { addUser, getMember } from '../../src/services/users.js';
+import { addUser, getMember, hashPassword } from '../../src/services/users.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { TEST_PASSWORD } from '../support/password.js';
 
@@ -358,5 +358,19 @@ describe('a partnership keeps a coordinator', () => {
       sql`select kind from audit_events where kind = 'member.role_changed'`,
     );
     expect(kinds).toHaveLength(2);
+  });
+});
+
+describe('password hashes', () => {
+  it('are argon2id at the library’s full cost outside the test suite’s own accounts', async () => {
+    const { NODE_ENV } = process.env;
+    try {
+      process.env.NODE_ENV = 'production';
+      expect(await hashPassword('a password long enough')).toMatch(/^\$argon2id\$v=19\$m=65536,p=4,t=3\$/);
+    } finally {
+      process.env.NODE_ENV = NODE_ENV;
+    }
+    // The suite's own (vitest.config.ts): cheaper, still argon2id.
+    expect(await hashPassword('a password long enough')).toMatch(/^\$argon2id\$v=19\$m=1024,p=1,t=1\$/);
   });
 });

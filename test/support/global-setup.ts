@@ -23,6 +23,9 @@ declare module 'vitest' {
 }
 
 export default async function setup(project: TestProject) {
+  // The templates' demo accounts get the cheap hashes the test workers make (vitest.config.ts env),
+  // so signing in as them costs the tests as little.
+  process.env.PP_TEST_CHEAP_PASSWORD_HASHES = '1';
   const serverUrl = process.env.DATABASE_URL;
   if (serverUrl) {
     const name = `pp_template_${process.pid}`;

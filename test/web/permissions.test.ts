@@ -235,6 +235,10 @@ const context: SampleContext = {
     if (!priority) throw new Error(`No priority ${title} in the demo plan`);
     return priority.id;
   },
+  async priorityLinksBasis() {
+    const partnership = (await demoTree()).partnership;
+    return (await t.services.policeTrends.links(actor, partnership)).basis;
+  },
   async newPriority() {
     const row = await t.services.priorities.create(actor, (await demoTree()).plan.id, {
       title: 'Permission check priority',
