@@ -42,7 +42,10 @@ export const POLICE_TREND_ROUTES: readonly RoutePermission[] = [
     '/p/:slug/evidence/crime/priorities',
     'the coordinator: links crime types to the plan’s priorities',
     COORDINATOR_WRITE,
-    async (c) => ({ url: `${CRIME}/priorities`, form: { basis: await c.priorityLinksBasis(), use: 'suggested' } }),
+    async (c) => ({
+      url: `${CRIME}/priorities`,
+      form: { basis: await c.priorityLinksBasis(), use: 'suggested' },
+    }),
   ),
   get(
     '/p/:slug/evidence/area',
