@@ -18,7 +18,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { and, asc, desc, eq, inArray, lt, max, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, max, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Db, Tx } from '../db/client.js';
 import * as t from '../db/schema.js';
@@ -50,6 +50,7 @@ import { canManageEvidence, canReadEvidence } from '../domain/evidence.js';
 import type { Actor } from './actor.js';
 import { recordAudit } from './audit.js';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from './errors.js';
+import { storePendingUpload } from './pending-uploads.js';
 import { getPartnershipBySlug, type PartnershipRow } from './plan-read.js';
 
 export const INCIDENT_UPLOAD_KIND = 'incidents';
@@ -114,32 +115,19 @@ export async function uploadIncidentCsv(
   const read = readCouncilCsv(file.data);
   if (!read.ok) return { ok: false, problems: read.problems };
   const content: UploadContent = { csv: read.csv, mapping: null };
-  const uploadId = await db.transaction(async (tx) => {
-    // Uploads nobody confirmed go once they expire: they were never part of the evidence.
-    await tx
-      .delete(t.planUploads)
-      .where(
-        and(
-          eq(t.planUploads.partnershipId, partnership.id),
-          eq(t.planUploads.kind, INCIDENT_UPLOAD_KIND),
-          lt(t.planUploads.expiresAt, now),
-        ),
-      );
-    const [row] = await tx
-      .insert(t.planUploads)
-      .values({
-        partnershipId: partnership.id,
-        planId: null,
-        userId,
-        kind: INCIDENT_UPLOAD_KIND,
-        filename: cleanFilename(file.filename),
-        content,
-        createdAt: now,
-        expiresAt: new Date(now.getTime() + INCIDENT_UPLOAD_LIFETIME_MS),
-      })
-      .returning({ id: t.planUploads.id });
-    return row!.id;
-  });
+  const uploadId = await storePendingUpload(
+    db,
+    {
+      partnershipId: partnership.id,
+      planId: null,
+      userId,
+      kind: INCIDENT_UPLOAD_KIND,
+      filename: cleanFilename(file.filename),
+      content,
+    },
+    INCIDENT_UPLOAD_LIFETIME_MS,
+    now,
+  );
   return { ok: true, uploadId };
 }
 

@@ -13,7 +13,7 @@
  * An unchanged file changes nothing and writes nothing to the audit trail.
  */
 import crypto from 'node:crypto';
-import { and, eq, inArray, isNull, lt } from 'drizzle-orm';
+import { and, eq, inArray, isNull } from 'drizzle-orm';
 import type { Db, Tx } from '../db/client.js';
 import * as t from '../db/schema.js';
 import {
@@ -36,6 +36,7 @@ import { STATUS_LABELS, type Status } from '../domain/status.js';
 import type { Actor } from './actor.js';
 import { recordAudit } from './audit.js';
 import { ForbiddenError, NotFoundError } from './errors.js';
+import { storePendingUpload } from './pending-uploads.js';
 import {
   actionFormSchema,
   aimFormSchema,
@@ -731,32 +732,19 @@ export async function uploadPlanSheet(
   if (comparison.problems.length) return { ok: false, format, problems: comparison.problems };
   const filename = cleanFilename(file.filename, format);
   const content: UploadContent = { format, read };
-  const uploadId = await db.transaction(async (tx) => {
-    // Uploads nobody confirmed are dropped once they expire: they were never part of the plan.
-    await tx
-      .delete(t.planUploads)
-      .where(
-        and(
-          eq(t.planUploads.partnershipId, partnership.id),
-          eq(t.planUploads.kind, PLAN_SHEET_UPLOAD_KIND),
-          lt(t.planUploads.expiresAt, now),
-        ),
-      );
-    const [row] = await tx
-      .insert(t.planUploads)
-      .values({
-        partnershipId: partnership.id,
-        planId: ref.planId,
-        userId,
-        kind: PLAN_SHEET_UPLOAD_KIND,
-        filename,
-        content,
-        createdAt: now,
-        expiresAt: new Date(now.getTime() + UPLOAD_LIFETIME_MS),
-      })
-      .returning({ id: t.planUploads.id });
-    return row!.id;
-  });
+  const uploadId = await storePendingUpload(
+    db,
+    {
+      partnershipId: partnership.id,
+      planId: ref.planId,
+      userId,
+      kind: PLAN_SHEET_UPLOAD_KIND,
+      filename,
+      content,
+    },
+    UPLOAD_LIFETIME_MS,
+    now,
+  );
   return { ok: true, uploadId, preview: { format, filename, ...comparison.preview } };
 }
 

@@ -81,6 +81,9 @@ describe('the coordinator keeps the Community Trigger register', () => {
     await fillDate(page, page.getByRole('group', { name: 'Date the review was held' }), '2024-06-20');
     await page.getByLabel('Panel (optional)').fill('SBC, Police, Stevenage Homes');
     await page.getByTestId('save-review').click();
+    // Back on the case page, the review recorded, before going on to its recommendations.
+    await expectHeading(page, /^CT-2024-\d{3}$/, { level: 1 });
+    await successBanner(page).waitFor();
 
     await page.getByTestId('add-recommendation').click();
     await expectHeading(page, /^Add a recommendation to CT-2024-/, { level: 1 });

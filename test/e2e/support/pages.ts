@@ -5,7 +5,11 @@
  */
 import type { Locator, Page } from 'playwright-core';
 
-const WAIT_MS = 10_000;
+/**
+ * How long to wait for what a step should bring (a bound, not a measure): generous, because CI runs
+ * the browser suite on two cores beside the database suite on PostgreSQL.
+ */
+const WAIT_MS = 30_000;
 
 /** Waits for a heading with this text (a string matches part of the name, case-insensitively). */
 export async function expectHeading(
