@@ -4,6 +4,8 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
 import { sql, type ExtractTablesWithRelations, type SQL } from 'drizzle-orm';
@@ -13,6 +15,7 @@ import { PgTransaction, type PgDatabase, type PgQueryResultHKT } from 'drizzle-o
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
 import * as schema from './schema.js';
 
 export type Schema = typeof schema;
@@ -104,11 +107,42 @@ async function health(db: Db, kind: Database['kind']): Promise<DatabaseHealth> {
   }
 }
 
+/**
+ * Streams rows in PostgreSQL's COPY text format into a table, inside the transaction it was given
+ * with: `statement` is the `COPY … FROM STDIN` to run.
+ */
+export type CopyIn = (statement: string, rows: Readable) => Promise<void>;
+
+/** The pools of the PostgreSQL databases opened here, for transactions that COPY (see below). */
+const pools = new WeakMap<Db, pg.Pool>();
+
+/**
+ * A transaction that may bulk-load with COPY: on PostgreSQL `copyIn` streams into the same
+ * transaction's connection (a client of the pool, with its own Drizzle handle `tx`); on PGlite
+ * `copyIn` is undefined and the caller inserts as usual. Everything else is db.transaction's.
+ */
+export async function transactionWithCopy<T>(
+  db: Db,
+  work: (tx: Tx, copyIn: CopyIn | undefined) => Promise<T>,
+): Promise<T> {
+  const pool = pools.get(db);
+  if (!pool) return db.transaction((tx) => work(tx, undefined));
+  const client = await pool.connect();
+  try {
+    const clientDb = drizzlePg(client, { schema }) as unknown as Db;
+    const copyIn: CopyIn = (statement, rows) => pipeline(rows, client.query(copyFrom(statement)));
+    return await clientDb.transaction((tx) => work(tx, copyIn));
+  } finally {
+    client.release();
+  }
+}
+
 async function openPostgres(url: string): Promise<Database> {
   const pool = new pg.Pool({ connectionString: url, max: 10 });
   // An idle client's error (a server restart) must not crash the process; the next query reports it.
   pool.on('error', () => undefined);
   const db = drizzlePg(pool, { schema }) as unknown as Db;
+  pools.set(db, pool);
   const parsed = new URL(url);
   return {
     db,

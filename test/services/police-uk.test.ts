@@ -262,3 +262,31 @@ describe('importing an outcomes file', () => {
     await expect(summarisePoliceUkMonth(database.db, { month: 'January' })).rejects.toThrow(ValidationError);
   });
 });
+
+describe('values as the file has them', () => {
+  it('keeps a backslash, a tab, quotes and commas in a value, and nulls where the file is blank', async () => {
+    const header = fs.readFileSync(STREET, 'utf8').split('\n')[0]!;
+    const odd = 'On or near "Back\\Lane",\tby the shops';
+    const file = path.join(scratch, 'odd-values.csv');
+    fs.writeFileSync(
+      file,
+      [
+        header,
+        `,1999-01,${FORCE},${FORCE},-0.2,51.9,"${odd.replaceAll('"', '""')}",E01000001,Stevenage 001A,Anti-social behaviour,,`,
+        `X1,1999-01,${FORCE},${FORCE},,,No location,,,Drugs,Under investigation,`,
+      ].join('\r\n'),
+    );
+    await importPoliceUkFile(database.db, file, systemActor());
+    const rows = await database.db
+      .select()
+      .from(policeStreetCrimes)
+      .where(eq(policeStreetCrimes.month, '1999-01'))
+      .orderBy(policeStreetCrimes.id);
+    expect(rows.map((r) => [r.crimeId, r.location, r.longitude, r.lsoaCode, r.lastOutcomeCategory])).toEqual([
+      [null, odd, -0.2, 'E01000001', null],
+      ['X1', 'No location', null, null, 'Under investigation'],
+    ]);
+    // Gone again, so that nothing after this counts them.
+    await database.db.delete(policeStreetCrimes).where(eq(policeStreetCrimes.month, '1999-01'));
+  });
+});
