@@ -5,7 +5,8 @@
  * the documents the app writes (board report, PCC budget report, the plan as a spreadsheet) and
  * reads (a spreadsheet or a Word plan, uploaded to its preview).
  * Prints a Markdown table for docs/benchmarks.md.
- * The police.uk import has a benchmark of its own: bench/police-import.ts (a million rows, both databases).
+ * The police.uk import and trends have benchmarks of their own: bench/police-import.ts (a million
+ * rows, both databases) and bench/trend-queries.ts (five years of a large force's counts).
  */
 import fs from 'node:fs';
 import os from 'node:os';

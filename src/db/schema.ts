@@ -828,6 +828,22 @@ export const policeCrimeCounts = pgTable(
   ],
 );
 
+/**
+ * A force's monthly counts by crime type (the sums of police_crime_counts over its LSOAs, and the
+ * crimes with no location), kept up to date at import: a force's trend over years reads a few
+ * hundred rows, not the millions of its LSOAs' counts.
+ */
+export const policeForceCounts = pgTable(
+  'police_force_counts',
+  {
+    force: text('force').notNull(),
+    month: text('month').notNull(),
+    crimeType: text('crime_type').notNull(),
+    crimes: integer('crimes').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.force, t.month, t.crimeType] })],
+);
+
 /** Monthly police.uk outcome counts per LSOA, kept up to date by every outcomes import. */
 export const policeOutcomeCounts = pgTable(
   'police_outcome_counts',

@@ -4,6 +4,7 @@
  * from the previous quarter: one cell on the page, two columns in the CSV. Pure.
  */
 import { stringify } from 'csv-stringify/sync';
+import { csvText } from './csv-text.js';
 import {
   COVERAGE_LABELS,
   INVOLVEMENT_LABELS,
@@ -214,11 +215,15 @@ export function dashboardTables(d: Dashboard): DashboardTable[] {
 export function tableCsv(table: DashboardTable): string {
   const withChange = (i: number) =>
     table.changeLabel !== null && table.rows.some((r) => r.cells[i - 1]?.change !== undefined);
+  // Headings are the plan's own text (sections, priorities, organisations, aims): a spreadsheet must
+  // not run them. The figures are the app's own.
   const header = table.columns.flatMap((c, i) =>
-    i > 0 && withChange(i) ? [c.label, `${c.label} ${table.changeLabel}`] : [c.label],
+    i > 0 && withChange(i)
+      ? [csvText(c.label), csvText(`${c.label} ${table.changeLabel}`)]
+      : [csvText(c.label)],
   );
   const body = table.rows.map((r) => [
-    r.header,
+    csvText(r.header),
     ...r.cells.flatMap((cell, j) =>
       withChange(j + 1) ? [cell.text, (cell.change ?? '').replace('\u2212', '-')] : [cell.text],
     ),

@@ -8,6 +8,7 @@
  * DEFRA's years are one panel per authority, the district's headed "(district)".
  */
 import { stringify } from 'csv-stringify/sync';
+import { csvText } from './csv-text.js';
 import type { TopLevelSpec } from 'vega-lite';
 import { CONFIG, labelSvg, render, type ChartText } from './charts.js';
 import { INCIDENT_KIND_LABELS, INCIDENT_KINDS, type IncidentKind } from './incident-csv.js';
@@ -194,8 +195,7 @@ export function defraPerThousandTable(
 /** A table as CSV, with a BOM so that Excel reads it as UTF-8. */
 export function incidentTableCsv(table: IncidentTable): string {
   // Text from an imported file (an authority's name) that a spreadsheet would run as a formula is quoted.
-  const cellText = (cell: string | number) =>
-    typeof cell === 'number' ? String(cell) : /^[=+\-@\t\r]/.test(cell) ? `'${cell}` : cell;
+  const cellText = (cell: string | number) => (typeof cell === 'number' ? String(cell) : csvText(cell));
   return '\uFEFF' + stringify(table.csv.map((row) => row.map(cellText)));
 }
 

@@ -3,6 +3,7 @@
  * a CSV (GET /p/:slug/evidence/crime/:table.csv), so a table and its CSV never disagree. Pure.
  */
 import { stringify } from 'csv-stringify/sync';
+import { csvText } from './csv-text.js';
 import { monthLabel, monthRange, shareOf } from '../domain/police-trends.js';
 
 export interface TrendMonth {
@@ -222,8 +223,10 @@ export function trendTables(f: TrendFigures): TrendTable[] {
 
 /** A table as CSV: its header row and its rows as shown. */
 export function trendTableCsv(table: TrendTable): string {
-  const header = table.columns.map((c) => c.label);
-  const body = table.rows.map((r) => [r.header, ...r.cells]);
+  // Row headings come from the files (neighbourhoods, crime and outcome types) and the plan
+  // (priorities): text a spreadsheet must not run. The figures are the app's own.
+  const header = table.columns.map((c) => csvText(c.label));
+  const body = table.rows.map((r) => [csvText(r.header), ...r.cells]);
   // A BOM so that Excel reads the file as UTF-8.
   return '\uFEFF' + stringify([header, ...body]);
 }

@@ -51,6 +51,7 @@ export const EXCLUDED_TABLES: ReadonlySet<string> = new Set([
   'police_outcomes',
   // Counted from the rows above at import: re-importing the files makes them again.
   'police_crime_counts',
+  'police_force_counts',
   'police_outcome_counts',
   'police_area_counts',
   // DEFRA's fly-tipping table: shared open data, re-imported with `partnership-plan defra import`.

@@ -1,8 +1,8 @@
 /**
  * The monthly counts behind the trends, kept up to date by every police.uk import and by every
  * change of a partnership's area, so that a trend over years of a large force reads a few hundred
- * rows instead of millions (see src/db/schema.ts: police_crime_counts, police_outcome_counts,
- * police_area_counts). Each function runs inside the caller's transaction.
+ * rows instead of millions (see src/db/schema.ts: police_crime_counts, police_force_counts,
+ * police_outcome_counts, police_area_counts). Each function runs inside the caller's transaction.
  */
 import { sql } from 'drizzle-orm';
 import type { Tx } from '../db/client.js';
@@ -28,6 +28,12 @@ export async function refreshMonthCounts(
       select force, month, coalesce(lsoa_code, ''), coalesce(max(lsoa_name), ''), crime_type, count(*)
       from police_street_crimes where force = ${force} and month = ${month}
       group by force, month, coalesce(lsoa_code, ''), crime_type`);
+    await tx.execute(sql`delete from police_force_counts where force = ${force} and month = ${month}`);
+    await tx.execute(sql`
+      insert into police_force_counts (force, month, crime_type, crimes)
+      select force, month, crime_type, sum(crimes)::integer
+      from police_crime_counts where force = ${force} and month = ${month}
+      group by force, month, crime_type`);
     await refreshAreaMonth(tx, month);
   } else {
     await tx.execute(sql`delete from police_outcome_counts where force = ${force} and month = ${month}`);

@@ -1,8 +1,8 @@
 /**
  * police.uk trends for a partnership: its area's monthly counts by crime type beside its force's,
  * each priority's trend (the crime types linked to it), hotspots by LSOA and the outcome mix.
- * Reads only the counts tables (police_area_counts, police_crime_counts, police_outcome_counts,
- * kept up to date at import by police-counts.ts), never the rows themselves, so a trend over five
+ * Reads only the counts tables (police_area_counts, police_force_counts, police_crime_counts,
+ * police_outcome_counts, kept up to date at import by police-counts.ts), never the rows, so a trend over five
  * years of a large force stays a few indexed reads. Writes: the crime type ↔ priority links, and
  * the area (through setPartnershipArea). Every member reads; the coordinator writes.
  */
@@ -167,7 +167,7 @@ async function monthlyCounts(
   const forceCounts: Counts = new Map();
   if (!months.length) return { area, force: forceCounts };
   const a = t.policeAreaCounts;
-  const c = t.policeCrimeCounts;
+  const f = t.policeForceCounts;
   const [areaRows, forceRows] = await Promise.all([
     db
       .select({ month: a.month, crimeType: a.crimeType, crimes: a.crimes })
@@ -175,10 +175,9 @@ async function monthlyCounts(
       .where(and(eq(a.partnershipId, partnershipId), inArray(a.month, [...months]))),
     force
       ? db
-          .select({ month: c.month, crimeType: c.crimeType, crimes: sql<number>`sum(${c.crimes})::integer` })
-          .from(c)
-          .where(and(eq(c.force, force), inArray(c.month, [...months])))
-          .groupBy(c.month, c.crimeType)
+          .select({ month: f.month, crimeType: f.crimeType, crimes: f.crimes })
+          .from(f)
+          .where(and(eq(f.force, force), inArray(f.month, [...months])))
       : Promise.resolve([]),
   ]);
   for (const r of areaRows) add(area, r.month, r.crimeType, r.crimes);

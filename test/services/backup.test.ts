@@ -27,6 +27,7 @@ const POLICE_UK_TABLES = [
   'police_street_crimes',
   'police_outcomes',
   'police_crime_counts',
+  'police_force_counts',
   'police_outcome_counts',
   'police_area_counts',
   'defra_fly_tipping',

@@ -128,6 +128,14 @@ CREATE TABLE "police_crime_counts" (
 	CONSTRAINT "police_crime_counts_force_month_lsoa_code_crime_type_pk" PRIMARY KEY("force","month","lsoa_code","crime_type")
 );
 --> statement-breakpoint
+CREATE TABLE "police_force_counts" (
+	"force" text NOT NULL,
+	"month" text NOT NULL,
+	"crime_type" text NOT NULL,
+	"crimes" integer NOT NULL,
+	CONSTRAINT "police_force_counts_force_month_crime_type_pk" PRIMARY KEY("force","month","crime_type")
+);
+--> statement-breakpoint
 CREATE TABLE "police_outcome_counts" (
 	"force" text NOT NULL,
 	"month" text NOT NULL,
@@ -179,6 +187,9 @@ CREATE INDEX "police_uk_imports_partnership" ON "police_uk_imports" USING btree 
 INSERT INTO "police_crime_counts" ("force", "month", "lsoa_code", "lsoa_name", "crime_type", "crimes")
 SELECT "force", "month", coalesce("lsoa_code", ''), coalesce(max("lsoa_name"), ''), "crime_type", count(*)
 FROM "police_street_crimes" GROUP BY "force", "month", coalesce("lsoa_code", ''), "crime_type";
+--> statement-breakpoint
+INSERT INTO "police_force_counts" ("force", "month", "crime_type", "crimes")
+SELECT "force", "month", "crime_type", sum("crimes")::integer FROM "police_crime_counts" GROUP BY "force", "month", "crime_type";
 --> statement-breakpoint
 INSERT INTO "police_outcome_counts" ("force", "month", "lsoa_code", "lsoa_name", "outcome_type", "outcomes")
 SELECT "force", "month", coalesce("lsoa_code", ''), coalesce(max("lsoa_name"), ''), "outcome_type", count(*)
