@@ -16,6 +16,8 @@ export default defineConfig({
         test: {
           name: 'unit',
           sequence: { groupOrder: 0 },
+          // A bound, not a measure: CI runs these beside the PostgreSQL suite on two cores.
+          testTimeout: 20_000,
           include: [
             'test/domain/**/*.test.ts',
             'test/documents/**/*.test.ts',

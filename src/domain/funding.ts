@@ -6,7 +6,7 @@
  * here too, so the documents that write it need nothing from the services.
  */
 import { isIsoDate } from './cycles.js';
-import { planYearDates } from './quarters.js';
+import { planYearDates, MONTH_NAMES } from './quarters.js';
 
 export const FUNDING_STATES = ['applied', 'awarded', 'received', 'spent'] as const;
 export type FundingState = (typeof FUNDING_STATES)[number];
@@ -83,25 +83,10 @@ export function penceToPounds(pence: number): number {
   return pence / 100;
 }
 
-const MONTHS = [
-  'January',
-  'February',
-  'March',
-  'April',
-  'May',
-  'June',
-  'July',
-  'August',
-  'September',
-  'October',
-  'November',
-  'December',
-];
-
 /** "2024-06-30" → "30 June 2024". */
 export function formatDay(iso: string): string {
   const [y, m, d] = iso.split('-');
-  return `${Number(d)} ${MONTHS[Number(m) - 1] ?? ''} ${y}`;
+  return `${Number(d)} ${MONTH_NAMES[Number(m) - 1] ?? ''} ${y}`;
 }
 
 // ——— A line and its rules ———

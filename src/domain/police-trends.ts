@@ -2,6 +2,7 @@
  * police.uk trends: the crime types police.uk publishes, the links suggested from a plan's
  * priorities' titles (Anti-social behaviour → "All ASB", …), and the months a trend covers. Pure.
  */
+import { MONTH_NAMES } from './quarters.js';
 
 /** The 14 crime types of police.uk's street-level files, in police.uk's own order. */
 export const POLICE_CRIME_TYPES = [
@@ -139,21 +140,6 @@ export function parseTrendMonths(value: unknown): number {
   const n = Number(value);
   return n >= 1 && n <= MAX_TREND_MONTHS ? n : DEFAULT_TREND_MONTHS;
 }
-
-const MONTH_NAMES = [
-  'January',
-  'February',
-  'March',
-  'April',
-  'May',
-  'June',
-  'July',
-  'August',
-  'September',
-  'October',
-  'November',
-  'December',
-];
 
 /** '2022-01' → 'January 2022'; `short`: 'Jan 2022'. */
 export function monthLabel(month: string, short = false): string {

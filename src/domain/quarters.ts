@@ -3,6 +3,22 @@
  * Quarters: Q1 Apr–Jun, Q2 Jul–Sep, Q3 Oct–Dec, Q4 Jan–Mar.
  */
 export const QUARTERS = [1, 2, 3, 4] as const;
+
+/** The months' names, January first. */
+export const MONTH_NAMES = [
+  'January',
+  'February',
+  'March',
+  'April',
+  'May',
+  'June',
+  'July',
+  'August',
+  'September',
+  'October',
+  'November',
+  'December',
+] as const;
 export type Quarter = (typeof QUARTERS)[number];
 
 const QUARTER_MONTHS: Record<Quarter, string> = {
