@@ -21,7 +21,7 @@ const MIGRATIONS = (
 
 /**
  * Shared open data and the counts made from it: deliberately not backed up (re-imported from the
- * files; docs/police-uk.md, docs/evidence.md).
+ * files; docs/police-uk.md, docs/evidence-incidents.md).
  */
 const POLICE_UK_TABLES = [
   'police_street_crimes',
