@@ -120,6 +120,59 @@ async function draw(spec: TopLevelSpec): Promise<string> {
 }
 
 /** The panels' headings: "No update" for short; the table beside the chart says it in full. */
+/**
+ * The two layers of a horizontal bar chart whose bars are labelled with their numbers: a bar a row
+ * (y: `field`, in `sort` order; x: `n`, with `headroom` above the largest for the labels), then the
+ * numbers at the bars' ends. `color` colours the bars by a field; `markColour` gives them one colour.
+ */
+export function labelledBarLayers(options: {
+  field: string;
+  sort: readonly string[];
+  max: number;
+  headroom: number;
+  labelLimit?: number;
+  color?: Record<string, unknown>;
+  markColour?: string;
+  format?: string;
+}) {
+  const y = {
+    field: options.field,
+    type: 'nominal' as const,
+    title: null,
+    sort: [...options.sort],
+    ...(options.labelLimit ? { axis: { labelLimit: options.labelLimit } } : {}),
+  };
+  const x = {
+    field: 'n',
+    type: 'quantitative' as const,
+    title: null,
+    scale: { domain: [0, options.max * options.headroom] },
+    axis: null,
+  };
+  return [
+    {
+      mark: {
+        type: 'bar' as const,
+        height: { band: 0.7 },
+        ...(options.markColour ? { color: options.markColour } : {}),
+      },
+      encoding: { y, x, ...(options.color ? { color: options.color } : {}) },
+    },
+    {
+      mark: { type: 'text' as const, align: 'left' as const, baseline: 'middle' as const, dx: 4 },
+      encoding: {
+        y,
+        x,
+        text: {
+          field: 'n',
+          type: 'quantitative' as const,
+          ...(options.format ? { format: options.format } : {}),
+        },
+      },
+    },
+  ];
+}
+
 const CHART_STATUS_LABELS: Record<StatusColumn, string> = { ...SUMMARY_LABELS, none: 'No update' };
 
 export interface StatusChartRow {
@@ -142,20 +195,6 @@ export async function statusChartSvg(rows: readonly StatusChartRow[], text: Char
     })),
   );
   const max = Math.max(1, ...values.map((v) => v.n));
-  const y = {
-    field: 'label',
-    type: 'nominal' as const,
-    title: null,
-    sort: labels,
-    axis: { labelLimit: 280 },
-  };
-  const x = {
-    field: 'n',
-    type: 'quantitative' as const,
-    title: null,
-    scale: { domain: [0, max * 1.25] },
-    axis: null,
-  };
   const spec: TopLevelSpec = {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     data: { values },
@@ -173,28 +212,19 @@ export async function statusChartSvg(rows: readonly StatusChartRow[], text: Char
     spec: {
       width: 100,
       height: { step: 24 },
-      layer: [
-        {
-          mark: { type: 'bar', height: { band: 0.7 } },
-          encoding: {
-            y,
-            x,
-            color: {
-              field: 'key',
-              type: 'nominal',
-              legend: null,
-              scale: {
-                domain: [...STATUS_COLUMNS],
-                range: STATUS_COLUMNS.map((c) => STATUS_COLOURS[c]),
-              },
-            },
-          },
+      layer: labelledBarLayers({
+        field: 'label',
+        sort: labels,
+        max,
+        headroom: 1.25,
+        labelLimit: 280,
+        color: {
+          field: 'key',
+          type: 'nominal',
+          legend: null,
+          scale: { domain: [...STATUS_COLUMNS], range: STATUS_COLUMNS.map((c) => STATUS_COLOURS[c]) },
         },
-        {
-          mark: { type: 'text', align: 'left', baseline: 'middle', dx: 4 },
-          encoding: { y, x, text: { field: 'n', type: 'quantitative' } },
-        },
-      ],
+      }),
     },
   };
   return labelSvg(await render(spec), text);
@@ -207,47 +237,27 @@ export async function submissionChartSvg(
 ): Promise<string> {
   const values = SUBMISSION_STATES.map((s) => ({ state: SUBMISSION_STATE_LABELS[s], key: s, n: counts[s] }));
   const max = Math.max(1, ...values.map((v) => v.n));
-  const y = {
-    field: 'state',
-    type: 'nominal' as const,
-    title: null,
-    sort: SUBMISSION_STATES.map((s) => SUBMISSION_STATE_LABELS[s]),
-  };
-  const x = {
-    field: 'n',
-    type: 'quantitative' as const,
-    title: null,
-    scale: { domain: [0, max * 1.15] },
-    axis: null,
-  };
   const spec: TopLevelSpec = {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     data: { values },
     config: CONFIG,
     width: 420,
     height: { step: 28 },
-    layer: [
-      {
-        mark: { type: 'bar', height: { band: 0.7 } },
-        encoding: {
-          y,
-          x,
-          color: {
-            field: 'key',
-            type: 'nominal',
-            legend: null,
-            scale: {
-              domain: [...SUBMISSION_STATES],
-              range: SUBMISSION_STATES.map((s) => SUBMISSION_COLOURS[s]),
-            },
-          },
+    layer: labelledBarLayers({
+      field: 'state',
+      sort: SUBMISSION_STATES.map((st) => SUBMISSION_STATE_LABELS[st]),
+      max,
+      headroom: 1.15,
+      color: {
+        field: 'key',
+        type: 'nominal',
+        legend: null,
+        scale: {
+          domain: [...SUBMISSION_STATES],
+          range: SUBMISSION_STATES.map((st) => SUBMISSION_COLOURS[st]),
         },
       },
-      {
-        mark: { type: 'text', align: 'left', baseline: 'middle', dx: 4 },
-        encoding: { y, x, text: { field: 'n', type: 'quantitative' } },
-      },
-    ],
+    }),
   };
   return labelSvg(await render(spec), text);
 }

@@ -10,7 +10,7 @@
 import { stringify } from 'csv-stringify/sync';
 import { csvText } from './csv-text.js';
 import type { TopLevelSpec } from 'vega-lite';
-import { CONFIG, labelSvg, render, type ChartText } from './charts.js';
+import { CONFIG, labelledBarLayers, labelSvg, render, type ChartText } from './charts.js';
 import { INCIDENT_KIND_LABELS, INCIDENT_KINDS, type IncidentKind } from './incident-csv.js';
 
 export interface IncidentMonth {
@@ -310,45 +310,26 @@ export async function perThousandChartSvg(
     .sort((a, b) => b.n! - a.n!);
   if (!values.length) return null;
   const max = Math.max(1, ...values.map((v) => v.n!));
-  const y = {
-    field: 'authority',
-    type: 'nominal' as const,
-    title: null,
-    // Highest first, in the order of `values` (a layer's sort by field would be dropped).
-    sort: values.map((v) => v.authority),
-  };
-  const x = {
-    field: 'n',
-    type: 'quantitative' as const,
-    title: null,
-    scale: { domain: [0, max * 1.15] },
-    axis: null,
-  };
   const spec: TopLevelSpec = {
     $schema: SCHEMA,
     data: { values },
     config: CONFIG,
     width: 420,
     height: { step: 26 },
-    layer: [
-      {
-        mark: { type: 'bar', height: { band: 0.7 } },
-        encoding: {
-          y,
-          x,
-          color: {
-            field: 'district',
-            type: 'nominal',
-            legend: null,
-            scale: { domain: [true, false], range: [DISTRICT_BAR, BAR] },
-          },
-        },
+    layer: labelledBarLayers({
+      field: 'authority',
+      // Highest first, in the order of `values` (a layer's sort by field would be dropped).
+      sort: values.map((v) => v.authority),
+      max,
+      headroom: 1.15,
+      color: {
+        field: 'district',
+        type: 'nominal',
+        legend: null,
+        scale: { domain: [true, false], range: [DISTRICT_BAR, BAR] },
       },
-      {
-        mark: { type: 'text', align: 'left', baseline: 'middle', dx: 4 },
-        encoding: { y, x, text: { field: 'n', type: 'quantitative', format: '.1f' } },
-      },
-    ],
+      format: '.1f',
+    }),
   };
   return labelSvg(await render(spec), text);
 }

@@ -7,7 +7,7 @@
  */
 import type { TopLevelSpec } from 'vega-lite';
 import { monthLabel } from '../domain/police-trends.js';
-import { CONFIG, labelSvg, render, type ChartText } from './charts.js';
+import { CONFIG, labelledBarLayers, labelSvg, render, type ChartText } from './charts.js';
 
 /** Labelled as the dashboard's are, with a class of their own (the dashboard lists its own charts by theirs). */
 function trendSvg(svg: string, text: ChartText): string {
@@ -104,36 +104,20 @@ export async function barChartSvg(
   options: { colour?: string; width?: number } = {},
 ): Promise<string> {
   const max = Math.max(1, ...rows.map((r) => r.n));
-  const y = {
-    field: 'label',
-    type: 'nominal' as const,
-    title: null,
-    sort: rows.map((r) => r.label),
-    axis: { labelLimit: 320 },
-  };
-  const x = {
-    field: 'n',
-    type: 'quantitative' as const,
-    title: null,
-    scale: { domain: [0, max * 1.2] },
-    axis: null,
-  };
   const spec: TopLevelSpec = {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     data: { values: rows.map((r) => ({ label: r.label, n: r.n })) },
     config: CONFIG,
     width: options.width ?? 360,
     height: { step: 24 },
-    layer: [
-      {
-        mark: { type: 'bar', height: { band: 0.7 }, color: options.colour ?? AREA_COLOUR },
-        encoding: { y, x },
-      },
-      {
-        mark: { type: 'text', align: 'left', baseline: 'middle', dx: 4 },
-        encoding: { y, x, text: { field: 'n', type: 'quantitative' } },
-      },
-    ],
+    layer: labelledBarLayers({
+      field: 'label',
+      sort: rows.map((r) => r.label),
+      max,
+      headroom: 1.2,
+      labelLimit: 320,
+      markColour: options.colour ?? AREA_COLOUR,
+    }),
   };
   return trendSvg(await render(spec), text);
 }
