@@ -3,75 +3,20 @@
  * in a temporary DATA_DIR (or, when DATABASE_URL is set, a fresh database on that server).
  * Each command opens the database (a few seconds on PGlite), so the scenarios share databases.
  */
-import { execFile, spawn } from 'node:child_process';
-import crypto from 'node:crypto';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import zlib from 'node:zlib';
 import argon2 from 'argon2';
-import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_ACCOUNTS, DEMO_FILE } from '../../src/services/demo.js';
+import { cliScratch, ROOT, runCli as run } from '../support/cli.js';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const BIN = path.join(ROOT, 'bin', 'partnership-plan.js');
 const TIMEOUT = 120_000;
 const DEMO_PASSWORD = 'demo password for the cli test';
 
-const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'pp-cli-'));
-const cleanups: (() => Promise<void>)[] = [];
-afterAll(async () => {
-  await Promise.all(cleanups.map((cleanup) => cleanup()));
-  fs.rmSync(scratch, { recursive: true, force: true });
-});
-
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the command with the environment of one database; `input` is written to its stdin. */
-function run(args: string[], env: NodeJS.ProcessEnv, input = ''): Promise<Result> {
-  return new Promise((resolve) => {
-    const child = execFile(
-      process.execPath,
-      [BIN, ...args],
-      { cwd: ROOT, env: { ...process.env, NODE_ENV: 'test', ...env }, maxBuffer: 64 * 1024 * 1024 },
-      (error, stdout, stderr) => {
-        const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
-        resolve({ code, stdout, stderr });
-      },
-    );
-    child.stdin?.end(input);
-  });
-}
-
-function newDataDir(): string {
-  return fs.mkdtempSync(path.join(scratch, 'data-'));
-}
-
-/** The environment for a new, empty database: a folder, or a database on the test server. */
-async function emptyDatabase(): Promise<NodeJS.ProcessEnv> {
-  const serverUrl = process.env.DATABASE_URL;
-  if (!serverUrl) return { DATA_DIR: newDataDir(), DATABASE_URL: '' };
-  const name = `pp_cli_${crypto.randomBytes(6).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: serverUrl });
-  await admin.connect();
-  await admin.query(`create database ${name} template ${inject('pgTemplateDatabase')}`);
-  await admin.end();
-  cleanups.push(async () => {
-    const dropper = new pg.Client({ connectionString: serverUrl });
-    await dropper.connect();
-    await dropper.query(`drop database if exists ${name} with (force)`);
-    await dropper.end();
-  });
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
-  return { DATABASE_URL: url.toString(), DATA_DIR: newDataDir() };
-}
+const { scratch, newDataDir, emptyDatabase } = cliScratch('pp-cli-');
 
 function scratchFile(name: string, content: string): string {
   const file = path.join(scratch, name);

@@ -3,69 +3,19 @@
  * SoSafe the area "Stevenage "), the real January 2022 Hertfordshire files imported, the summary
  * printed as JSON, and a file with the wrong headers refused.
  */
-import { execFile } from 'node:child_process';
-import crypto from 'node:crypto';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'csv-parse/sync';
-import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { cliScratch, runCli as run } from '../support/cli.js';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const BIN = path.join(ROOT, 'bin', 'partnership-plan.js');
 const TIMEOUT = 120_000;
 const DATA = fileURLToPath(new URL('../../src/demo/evidence/policeuk', import.meta.url));
 const STREET = path.join(DATA, '2022-01-hertfordshire-street.csv');
 const OUTCOMES = path.join(DATA, '2022-01-hertfordshire-outcomes.csv');
 
-const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'pp-cli-police-'));
-const cleanups: (() => Promise<void>)[] = [];
-afterAll(async () => {
-  await Promise.all(cleanups.map((cleanup) => cleanup()));
-  fs.rmSync(scratch, { recursive: true, force: true });
-});
-
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function run(args: string[], env: NodeJS.ProcessEnv): Promise<Result> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [BIN, ...args],
-      { cwd: ROOT, env: { ...process.env, NODE_ENV: 'test', ...env }, maxBuffer: 16 * 1024 * 1024 },
-      (error, stdout, stderr) => {
-        const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
-        resolve({ code, stdout, stderr });
-      },
-    );
-  });
-}
-
-async function emptyDatabase(): Promise<NodeJS.ProcessEnv> {
-  const dataDir = fs.mkdtempSync(path.join(scratch, 'data-'));
-  const serverUrl = process.env.DATABASE_URL;
-  if (!serverUrl) return { DATA_DIR: dataDir, DATABASE_URL: '' };
-  const name = `pp_cli_${crypto.randomBytes(6).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: serverUrl });
-  await admin.connect();
-  await admin.query(`create database ${name} template ${inject('pgTemplateDatabase')}`);
-  await admin.end();
-  cleanups.push(async () => {
-    const dropper = new pg.Client({ connectionString: serverUrl });
-    await dropper.connect();
-    await dropper.query(`drop database if exists ${name} with (force)`);
-    await dropper.end();
-  });
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
-  return { DATABASE_URL: url.toString(), DATA_DIR: dataDir };
-}
+const { scratch, emptyDatabase } = cliScratch('pp-cli-police-');
 
 const streetRows = (parse(fs.readFileSync(STREET, 'utf8')) as string[][]).slice(1);
 const stevenageRows = streetRows.filter((r) => r[8]!.startsWith('Stevenage '));
