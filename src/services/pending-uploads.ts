@@ -1,7 +1,7 @@
 /**
- * Uploads waiting for the coordinator's confirmation (a plan spreadsheet, a council's incident
- * CSV): what was read from the file, kept in plan_uploads until it expires. Nothing in them is part
- * of the plan or the evidence until it is confirmed.
+ * Uploads waiting for the coordinator's confirmation (a plan spreadsheet, a Word plan, a council's
+ * incident CSV): what was read from the file, kept in plan_uploads until it expires. Nothing in
+ * them is part of the plan or the evidence until it is confirmed.
  */
 import { and, eq, lt } from 'drizzle-orm';
 import type { Db } from '../db/client.js';

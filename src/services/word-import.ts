@@ -8,7 +8,7 @@
  * 3. save: the corrected plan is written as the new plan year in one transaction, with its audit
  *    event (plan-import.ts's importPlanYear), and the upload remembers what it became.
  */
-import { and, eq, lt } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import type { Db, Tx } from '../db/client.js';
 import * as t from '../db/schema.js';
 import {
@@ -32,6 +32,7 @@ import { planSchema, type PlanFilePlan } from '../domain/plan-file.js';
 import { nextPlanYear, parsePlanYear, planYearOfDate } from '../domain/quarters.js';
 import type { Actor } from './actor.js';
 import { ForbiddenError, isUniqueViolation, NotFoundError, ValidationError } from './errors.js';
+import { storePendingUpload } from './pending-uploads.js';
 import { importPlanYear, type ImportSummary } from './plan-import.js';
 
 export const WORD_UPLOAD_KIND = 'word-plan';
@@ -163,40 +164,19 @@ export async function uploadWordPlan(
   }
   const now = new Date();
   const content: StoredWordUpload = { document: read.document, corrections: emptyCorrections(), saved: null };
-  return db.transaction(async (tx) => {
-    await removeExpired(tx, partnershipId, now);
-    const [row] = await tx
-      .insert(t.planUploads)
-      .values({
-        partnershipId,
-        planId: null,
-        userId,
-        kind: WORD_UPLOAD_KIND,
-        filename,
-        content,
-        expiresAt: new Date(now.getTime() + WORD_UPLOAD_LIFETIME_MS),
-      })
-      .returning({ id: t.planUploads.id });
-    return { id: row!.id };
-  });
+  const id = await storePendingUpload(
+    db,
+    { partnershipId, planId: null, userId, kind: WORD_UPLOAD_KIND, filename, content },
+    WORD_UPLOAD_LIFETIME_MS,
+    now,
+  );
+  return { id };
 }
 
 /** The file's own name, without a path, kept short. */
 function displayName(filename: string): string {
   const base = filename.split(/[\\/]/).pop()?.trim() ?? '';
   return (base || 'document.docx').slice(0, 200);
-}
-
-async function removeExpired(tx: Db | Tx, partnershipId: number, now: Date): Promise<void> {
-  await tx
-    .delete(t.planUploads)
-    .where(
-      and(
-        eq(t.planUploads.partnershipId, partnershipId),
-        eq(t.planUploads.kind, WORD_UPLOAD_KIND),
-        lt(t.planUploads.expiresAt, now),
-      ),
-    );
 }
 
 interface LoadedUpload {
