@@ -8,9 +8,17 @@
  * outcomes rows with fresh Crime IDs and the month set, written as police.uk files to a temporary
  * folder (about a million rows with the default 5). Then imports them all with importPoliceUkFile,
  * each database in a child process of its own so that its peak memory is its own: the embedded
- * database (PGlite, in a data folder as `npm start` keeps it) and, with DATABASE_URL, PostgreSQL
- * (a fresh database on that server). On PostgreSQL it also times the limit: psql's \copy of the
- * same files into unindexed tables. Prints a line per step and one JSON line at the end.
+ * database (PGlite, in a data folder made and migrated beforehand, as `npm start` keeps it) and
+ * PostgreSQL (a fresh database on that server). On PostgreSQL it also times the limit: psql's \copy of the
+ * same files into unindexed tables. Prints a line per step, a table, and at the end one JSON line
+ * of figures (what bench/run.ts collects):
+ *
+ *   {"bench":"police-import","rows":…,"pglite":{"rowsPerSecond":…,"peakRssMb":…,…},
+ *    "postgres":{…},"copyLimit":{"rowsPerSecond":…,"seconds":…},"ratioPostgres":…,…}
+ *
+ * Without DATABASE_URL it starts a throwaway PostgreSQL itself (it runs again under
+ * scripts/with-postgres.sh, which needs PostgreSQL 15 installed: without it, it says so and exits
+ * non-zero), unless BENCH_ONLY=pglite.
  *
  * Settings: COPIES (default 5), BENCH_ONLY=pglite|postgres to run one database.
  */
@@ -40,6 +48,8 @@ interface ImportFigures {
   /** The highest resident set size seen, sampled every 50 ms, and the kernel's own maximum. */
   peakRssMb: number;
   maxRssMb: number;
+  /** The process before any row is read: Node, tsx, the import's modules, the database opened. */
+  baselineRssMb: number;
 }
 
 const mb = (bytes: number) => Math.round(bytes / (1024 * 1024));
@@ -90,12 +100,12 @@ async function importAll(database: 'pglite' | 'postgres', files: string[]): Prom
   const { importPoliceUkFile } = await import('../src/services/police-uk.js');
   let peak = 0;
   const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 50);
-  const dataDir = database === 'pglite' ? fs.mkdtempSync(path.join(os.tmpdir(), 'pp-bench-pglite-')) : '';
   const opened =
     database === 'pglite'
-      ? await openDatabase({ dataDir })
+      ? await openDatabase({ dataDir: process.env.BENCH_PGLITE_DIR! })
       : await openDatabase({ databaseUrl: process.env.BENCH_DATABASE_URL! });
   await opened.migrate();
+  const baseline = process.memoryUsage().rss;
   let rows = 0;
   const start = performance.now();
   for (const file of files) {
@@ -106,7 +116,6 @@ async function importAll(database: 'pglite' | 'postgres', files: string[]): Prom
   const seconds = (performance.now() - start) / 1000;
   clearInterval(sampler);
   await opened.close();
-  if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
   const figures: ImportFigures = {
     database,
     files: files.length,
@@ -115,8 +124,35 @@ async function importAll(database: 'pglite' | 'postgres', files: string[]): Prom
     rowsPerSecond: Math.round(rows / seconds),
     peakRssMb: mb(peak),
     maxRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
+    baselineRssMb: mb(baseline),
   };
   process.stdout.write(`${JSON.stringify(figures)}\n`);
+}
+
+/**
+ * A data folder for the embedded database, made and migrated by a process of its own: as
+ * `npm start` finds it after its first start. (A fresh folder's first opening runs initdb in a
+ * second PGlite, whose memory the process keeps: about 500 MB more than opening a folder made.)
+ */
+function preparePgliteFolder(): string {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pp-bench-pglite-'));
+  const result = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', fileURLToPath(import.meta.url), '--prepare'],
+    {
+      env: { ...process.env, BENCH_PGLITE_DIR: dataDir },
+      encoding: 'utf8',
+    },
+  );
+  if (result.status !== 0) throw new Error(`The embedded database could not be made:\n${result.stderr}`);
+  return dataDir;
+}
+
+async function prepare(): Promise<void> {
+  const { openDatabase } = await import('../src/db/client.js');
+  const opened = await openDatabase({ dataDir: process.env.BENCH_PGLITE_DIR! });
+  await opened.migrate();
+  await opened.close();
 }
 
 function runChild(database: 'pglite' | 'postgres', files: string[], env: NodeJS.ProcessEnv): ImportFigures {
@@ -162,11 +198,74 @@ function copyLimit(url: string, files: string[], rows: number) {
   return { rows, seconds: Number(seconds.toFixed(2)), rowsPerSecond: Math.round(rows / seconds) };
 }
 
+/** The figures as a table, one line per step. */
+function printTable(out: {
+  rows: number;
+  pglite?: ImportFigures;
+  postgres?: ImportFigures;
+  copyLimit?: { seconds: number; rowsPerSecond: number };
+}): void {
+  const lines: [string, string, string, string, string][] = [
+    ['what', 'time', 'rows/s', 'peak RSS', 'before rows'],
+  ];
+  const add = (what: string, f?: ImportFigures) => {
+    if (f)
+      lines.push([
+        what,
+        `${f.seconds} s`,
+        f.rowsPerSecond.toLocaleString('en-GB'),
+        `${f.peakRssMb} MB`,
+        `${f.baselineRssMb} MB`,
+      ]);
+  };
+  add('import, embedded database (PGlite, data folder)', out.pglite);
+  add('import, PostgreSQL', out.postgres);
+  if (out.copyLimit) {
+    const c = out.copyLimit;
+    lines.push([
+      'PostgreSQL COPY into unindexed tables (the limit)',
+      `${c.seconds} s`,
+      c.rowsPerSecond.toLocaleString('en-GB'),
+      '',
+      '',
+    ]);
+  }
+  const widths = lines[0]!.map((_, i) => Math.max(...lines.map((l) => l[i]!.length)));
+  for (const line of lines)
+    console.log(
+      line
+        .map((cell, i) => cell.padEnd(widths[i]!))
+        .join('  ')
+        .trimEnd(),
+    );
+}
+
+/** Without DATABASE_URL: this benchmark again, under a throwaway PostgreSQL; exits with its status. */
+function underThrowawayPostgres(): never {
+  console.log('No DATABASE_URL: starting a throwaway PostgreSQL (scripts/with-postgres.sh).');
+  const script = fileURLToPath(new URL('../scripts/with-postgres.sh', import.meta.url));
+  const result = spawnSync(
+    'bash',
+    [script, process.execPath, '--import', 'tsx', fileURLToPath(import.meta.url)],
+    {
+      stdio: 'inherit',
+    },
+  );
+  if (result.status !== 0) {
+    console.error(
+      'bench/police-import.ts needs PostgreSQL: set DATABASE_URL, or install PostgreSQL 15 for ' +
+        'scripts/with-postgres.sh (or BENCH_ONLY=pglite).',
+    );
+  }
+  process.exit(result.status ?? 1);
+}
+
 async function main(): Promise<void> {
   const copies = Number(process.env.COPIES ?? 5);
   const only = process.env.BENCH_ONLY;
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pp-bench-police-'));
   const admin = process.env.DATABASE_URL;
+  if (!admin && only !== 'pglite') underThrowawayPostgres();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pp-bench-police-'));
   const benchDb = `pp_bench_${crypto.randomBytes(4).toString('hex')}`;
   try {
     const built = performance.now();
@@ -175,9 +274,26 @@ async function main(): Promise<void> {
     console.log(
       `built ${files.length} files, ${rows.toLocaleString('en-GB')} rows, ${mb(bytes)} MB in ${((performance.now() - built) / 1000).toFixed(1)} s`,
     );
-    const out: Record<string, unknown> = { rows, files: files.length, megabytes: mb(bytes), copies };
+    const loadBefore = os.loadavg()[0]!;
+    const out: {
+      bench: 'police-import';
+      rows: number;
+      files: number;
+      megabytes: number;
+      copies: number;
+      pglite?: ImportFigures;
+      postgres?: ImportFigures;
+      copyLimit?: { rows: number; seconds: number; rowsPerSecond: number };
+      ratioPostgres?: number;
+      [more: string]: unknown;
+    } = { bench: 'police-import', rows, files: files.length, megabytes: mb(bytes), copies };
     if (only !== 'postgres') {
-      out.pglite = runChild('pglite', files, process.env);
+      const dataDir = preparePgliteFolder();
+      try {
+        out.pglite = runChild('pglite', files, { ...process.env, BENCH_PGLITE_DIR: dataDir });
+      } finally {
+        fs.rmSync(dataDir, { recursive: true, force: true });
+      }
       console.log('PGlite', JSON.stringify(out.pglite));
     }
     if (admin && only !== 'pglite') {
@@ -187,29 +303,29 @@ async function main(): Promise<void> {
       const url = new URL(admin);
       url.pathname = `/${benchDb}`;
       try {
-        const postgres = runChild('postgres', files, { ...process.env, BENCH_DATABASE_URL: url.toString() });
-        out.postgres = postgres;
-        console.log('PostgreSQL', JSON.stringify(postgres));
-        const copy = copyLimit(url.toString(), files, rows);
-        out.postgresCopy = copy;
-        out.shareOfCopy = Number((postgres.rowsPerSecond / copy.rowsPerSecond).toFixed(2));
-        console.log('PostgreSQL COPY', JSON.stringify(copy));
+        out.postgres = runChild('postgres', files, { ...process.env, BENCH_DATABASE_URL: url.toString() });
+        console.log('PostgreSQL', JSON.stringify(out.postgres));
+        out.copyLimit = copyLimit(url.toString(), files, rows);
+        out.ratioPostgres = Number((out.postgres.rowsPerSecond / out.copyLimit.rowsPerSecond).toFixed(2));
+        console.log('PostgreSQL COPY', JSON.stringify(out.copyLimit));
       } finally {
         await client.query(`drop database if exists ${benchDb} with (force)`);
         await client.end();
       }
-    } else if (!admin && only !== 'pglite') {
-      console.log('PostgreSQL: skipped (no DATABASE_URL; run under scripts/with-postgres.sh)');
     }
     out.node = process.version;
     out.machine = `${os.cpus().length} × ${os.cpus()[0]?.model.trim()}, ${mb(os.totalmem()) / 1024} GiB`;
+    out.loadAverage = { before: Number(loadBefore.toFixed(2)), after: Number(os.loadavg()[0]!.toFixed(2)) };
+    printTable(out);
     console.log(JSON.stringify(out));
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
 }
 
-if (process.argv[2] === '--child') {
+if (process.argv[2] === '--prepare') {
+  await prepare();
+} else if (process.argv[2] === '--child') {
   await importAll(process.argv[3] as 'pglite' | 'postgres', process.argv.slice(4));
 } else {
   await main();

@@ -4,7 +4,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
@@ -107,34 +107,104 @@ async function health(db: Db, kind: Database['kind']): Promise<DatabaseHealth> {
   }
 }
 
-/**
- * Streams rows in PostgreSQL's COPY text format into a table, inside the transaction it was given
- * with: `statement` is the `COPY … FROM STDIN` to run.
- */
-export type CopyIn = (statement: string, rows: Readable) => Promise<void>;
-
-/** The pools of the PostgreSQL databases opened here, for transactions that COPY (see below). */
-const pools = new WeakMap<Db, pg.Pool>();
-
-/**
- * A transaction that may bulk-load with COPY: on PostgreSQL `copyIn` streams into the same
- * transaction's connection (a client of the pool, with its own Drizzle handle `tx`); on PGlite
- * `copyIn` is undefined and the caller inserts as usual. Everything else is db.transaction's.
- */
-export async function transactionWithCopy<T>(
-  db: Db,
-  work: (tx: Tx, copyIn: CopyIn | undefined) => Promise<T>,
-): Promise<T> {
-  const pool = pools.get(db);
-  if (!pool) return db.transaction((tx) => work(tx, undefined));
-  const client = await pool.connect();
-  try {
-    const clientDb = drizzlePg(client, { schema }) as unknown as Db;
-    const copyIn: CopyIn = (statement, rows) => pipeline(rows, client.query(copyFrom(statement)));
-    return await clientDb.transaction((tx) => work(tx, copyIn));
-  } finally {
-    client.release();
+/** A row COPY could not read (a CSV error, a row with too few or too many fields, bad UTF-8). */
+export class CopyRowError extends Error {
+  constructor(
+    /** The line of the CSV given to copyCsv, from 1, as PostgreSQL counts (a quoted line break too). */
+    readonly line: number,
+    message: string,
+  ) {
+    super(message);
   }
+}
+
+/**
+ * A database session of its own for a bulk load: a temporary table made with `db` lives as long as
+ * the session; `copyCsv` fills a table from CSV; `transaction` runs the writes. On PostgreSQL the
+ * session is one client of the pool, held throughout; on PGlite it is the one connection, so other
+ * queries still run between the statements (and wait while `transaction` runs).
+ */
+export interface CopySession {
+  db: Db;
+  /**
+   * COPY `target` (a table and its column list) from CSV (FORMAT csv, no header): on PostgreSQL
+   * the chunks stream into one COPY … FROM STDIN; on PGlite each chunk is a COPY … FROM '/dev/blob'
+   * of its own (PGlite holds the blob whole), so each chunk must end at the end of a row. A row
+   * COPY refuses comes back as a CopyRowError naming its line. Resolves to the rows copied.
+   */
+  copyCsv(target: string, chunks: AsyncIterable<Buffer>): Promise<number>;
+  transaction<T>(work: (tx: Tx) => Promise<T>): Promise<T>;
+}
+
+/** The pools of the PostgreSQL databases opened here and the PGlite clients, for copy sessions. */
+const pools = new WeakMap<Db, pg.Pool>();
+const pglites = new WeakMap<Db, PGlite>();
+
+/** COPY's own errors name the line in their context ("COPY t, line 3001: …"). */
+function copyRowError(error: unknown, linesBefore: number): unknown {
+  const { where, code } = error as { where?: string; code?: string };
+  const line = where && /, line (\d+)/.exec(where);
+  // Class 22: data exceptions (bad CSV, bad encoding); anything else (a lost connection) as it is.
+  if (!line || !code?.startsWith('22')) return error;
+  return new CopyRowError(linesBefore + Number(line[1]), (error as Error).message);
+}
+
+function countLines(chunk: Buffer): number {
+  let lines = 0;
+  for (let at = chunk.indexOf(10); at !== -1; at = chunk.indexOf(10, at + 1)) lines++;
+  return lines;
+}
+
+/** Runs `work` in a copy session (see CopySession) of the database `db` was opened with. */
+export async function withCopySession<T>(db: Db, work: (session: CopySession) => Promise<T>): Promise<T> {
+  const pool = pools.get(db);
+  if (pool) {
+    const client = await pool.connect();
+    let broken: Error | undefined;
+    try {
+      const clientDb = drizzlePg(client, { schema }) as unknown as Db;
+      return await work({
+        db: clientDb,
+        async copyCsv(target, chunks) {
+          const copy = client.query(copyFrom(`copy ${target} from stdin with (format csv)`));
+          try {
+            await pipeline(Readable.from(chunks), copy);
+            return copy.rowCount;
+          } catch (error) {
+            throw copyRowError(error, 0);
+          }
+        },
+        transaction: (run) => clientDb.transaction(run),
+      });
+    } catch (error) {
+      broken = error as Error;
+      throw error;
+    } finally {
+      // After an error (mid-COPY, or a temporary table perhaps left) the client is closed, not reused.
+      client.release(broken);
+    }
+  }
+  const pglite = pglites.get(db)!;
+  return work({
+    db,
+    async copyCsv(target, chunks) {
+      let linesBefore = 0;
+      let rows = 0;
+      for await (const chunk of chunks) {
+        try {
+          const result = await pglite.query(`copy ${target} from '/dev/blob' with (format csv)`, [], {
+            blob: new Blob([chunk]),
+          });
+          rows += result.affectedRows ?? 0;
+        } catch (error) {
+          throw copyRowError(error, linesBefore);
+        }
+        linesBefore += countLines(chunk);
+      }
+      return rows;
+    },
+    transaction: (run) => db.transaction(run),
+  });
 }
 
 async function openPostgres(url: string): Promise<Database> {
@@ -183,6 +253,7 @@ async function openPglite(options: OpenOptions): Promise<Database> {
     throw error;
   }
   const db = drizzlePglite(client, { schema }) as unknown as Db;
+  pglites.set(db, client);
   return {
     db,
     kind: 'pglite',

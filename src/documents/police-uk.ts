@@ -1,7 +1,8 @@
 /**
  * police.uk monthly CSV files (data.police.uk/data): "street" (street-level crime and ASB) and
- * "outcomes". Pure: a header row in, the file's kind out; a row's fields in, a typed record out.
- * A file is recognised only by its exact header row, so a changed format is refused, not guessed.
+ * "outcomes". Pure: a header row in, the file's kind out; CSV bytes in, chunks that end at a row's
+ * end out. A file is recognised only by its exact header row, so a changed format is refused, not
+ * guessed. The rows themselves are read and checked by the database (src/services/police-uk.ts).
  */
 
 export const STREET_HEADERS = [
@@ -37,30 +38,6 @@ export type PoliceUkKind = 'street' | 'outcomes';
 /** A file or row that cannot be imported; the message names the line where there is one. */
 export class PoliceUkFileError extends Error {}
 
-interface CommonRecord {
-  line: number;
-  crimeId: string | null;
-  month: string;
-  reportedBy: string;
-  fallsWithin: string;
-  longitude: number | null;
-  latitude: number | null;
-  location: string;
-  lsoaCode: string | null;
-  lsoaName: string | null;
-}
-
-export interface StreetRecord extends CommonRecord {
-  crimeType: string;
-  lastOutcomeCategory: string | null;
-  context: string | null;
-}
-
-export interface OutcomeRecord extends CommonRecord {
-  crimeId: string;
-  outcomeType: string;
-}
-
 const MONTH = /^\d{4}-(0[1-9]|1[0-2])$/;
 
 export function isPoliceUkMonth(value: string): boolean {
@@ -81,80 +58,103 @@ export function recognisePoliceUkHeader(fields: readonly string[]): PoliceUkKind
   );
 }
 
-function optional(value: string): string | null {
-  const trimmed = value.trim();
-  return trimmed === '' ? null : trimmed;
-}
+const QUOTE = 0x22;
+const LF = 0x0a;
+const CR = 0x0d;
 
-function required(value: string, header: string, line: number): string {
-  const trimmed = value.trim();
-  if (trimmed === '') throw new PoliceUkFileError(`line ${line}: "${header}" is empty.`);
-  return trimmed;
-}
+/**
+ * Splits a CSV file's bytes, as they are read, into chunks that end where a row ends: at a line
+ * break outside quotes (a quoted field may hold line breaks; a doubled quote inside one toggles
+ * twice, so counting quotes is enough). The first row (the header) is left out. Blank lines at the
+ * very end of the file are dropped; any other line is passed on as it is, for the reader to judge.
+ */
+export class CsvRowSplitter {
+  /** Rows seen so far, the header not counted: for progress (blank lines held back are counted). */
+  rows = 0;
+  private inQuotes = false;
+  private headerLeft: boolean;
+  private rest: Buffer = Buffer.alloc(0);
 
-function coordinate(value: string, header: string, line: number, limit: number): number | null {
-  const trimmed = value.trim();
-  if (trimmed === '') return null;
-  const n = Number(trimmed);
-  if (!Number.isFinite(n) || Math.abs(n) > limit) {
-    throw new PoliceUkFileError(`line ${line}: "${header}" is not a coordinate: ${JSON.stringify(value)}.`);
+  constructor(options: { skipHeader: boolean }) {
+    this.headerLeft = options.skipHeader;
   }
-  return n;
-}
 
-function common(fields: readonly string[], line: number): CommonRecord {
-  const [crimeId, month, reportedBy, fallsWithin, longitude, latitude, location, lsoaCode, lsoaName] =
-    fields as [string, string, string, string, string, string, string, string, string];
-  const monthValue = month.trim();
-  if (!MONTH.test(monthValue)) {
-    throw new PoliceUkFileError(`line ${line}: "Month" must be YYYY-MM, not ${JSON.stringify(month)}.`);
+  /** The next bytes of the file in; out, the whole rows among what came in so far (or nothing). */
+  push(bytes: Buffer): Buffer | undefined {
+    const all = this.rest.length ? Buffer.concat([this.rest, bytes]) : bytes;
+    let at = this.rest.length;
+    let start = 0;
+    let end = -1; // just after the last row end
+    let quote = all.indexOf(QUOTE, at);
+    for (;;) {
+      if (this.inQuotes) {
+        if (quote === -1) break;
+        this.inQuotes = false;
+        at = quote + 1;
+        quote = all.indexOf(QUOTE, at);
+        continue;
+      }
+      const lineEnd = all.indexOf(LF, at);
+      if (quote !== -1 && (lineEnd === -1 || quote < lineEnd)) {
+        this.inQuotes = true;
+        at = quote + 1;
+        quote = all.indexOf(QUOTE, at);
+        continue;
+      }
+      if (lineEnd === -1) break;
+      at = lineEnd + 1;
+      if (this.headerLeft) {
+        this.headerLeft = false;
+        start = at;
+      } else {
+        this.rows++;
+        end = at;
+      }
+    }
+    if (end === -1) {
+      this.rest = all.subarray(start);
+      return undefined;
+    }
+    // Blank lines at the end are held back: they are dropped if nothing but blank lines follows.
+    let kept = end;
+    while (kept > start && (all[kept - 1] === LF || all[kept - 1] === CR)) kept--;
+    kept = kept === start ? start : all.indexOf(LF, kept) + 1;
+    this.rest = all.subarray(kept);
+    return kept > start ? all.subarray(start, kept) : undefined;
   }
-  const lon = coordinate(longitude, 'Longitude', line, 180);
-  const lat = coordinate(latitude, 'Latitude', line, 90);
-  if ((lon === null) !== (lat === null)) {
-    throw new PoliceUkFileError(`line ${line}: "Longitude" and "Latitude" must both be given or both empty.`);
-  }
-  return {
-    line,
-    crimeId: optional(crimeId),
-    month: monthValue,
-    reportedBy: required(reportedBy, 'Reported by', line),
-    fallsWithin: required(fallsWithin, 'Falls within', line),
-    longitude: lon,
-    latitude: lat,
-    location: location.trim(),
-    lsoaCode: optional(lsoaCode),
-    lsoaName: optional(lsoaName),
-  };
-}
 
-function checkFieldCount(fields: readonly string[], expected: number, line: number): void {
-  if (fields.length !== expected) {
-    throw new PoliceUkFileError(
-      `line ${line}: expected ${expected} fields, found ${fields.length}` +
-        (fields.length < expected ? ' (is the file cut short?).' : '.'),
-    );
+  /** At the end of the file: the last row if it has no line break after it (blank lines dropped). */
+  end(): Buffer | undefined {
+    let length = this.rest.length;
+    while (length > 0 && (this.rest[length - 1] === LF || this.rest[length - 1] === CR)) length--;
+    const last = this.headerLeft ? undefined : this.rest.subarray(0, length);
+    this.rest = Buffer.alloc(0);
+    if (!last?.length) return undefined;
+    this.rows++;
+    return last;
   }
 }
 
-/** One data row of a street file; `line` is its line number in the file (the header is line 1). */
-export function parseStreetRow(fields: readonly string[], line: number): StreetRecord {
-  checkFieldCount(fields, STREET_HEADERS.length, line);
-  return {
-    ...common(fields, line),
-    crimeType: required(fields[9]!, 'Crime type', line),
-    lastOutcomeCategory: optional(fields[10]!),
-    context: optional(fields[11]!),
-  };
-}
-
-/** One data row of an outcomes file; an outcome always names its crime. */
-export function parseOutcomeRow(fields: readonly string[], line: number): OutcomeRecord {
-  checkFieldCount(fields, OUTCOMES_HEADERS.length, line);
-  const base = common(fields, line);
-  return {
-    ...base,
-    crimeId: required(fields[0]!, 'Crime ID', line),
-    outcomeType: required(fields[9]!, 'Outcome type', line),
-  };
+/**
+ * The line (from 1, the header's) on which data row `row` (from 1) starts, reading quotes as
+ * CsvRowSplitter does: a quoted line break makes a row span lines. For a message about a row.
+ */
+export async function lineOfRow(
+  bytes: AsyncIterable<Buffer> | Iterable<Buffer>,
+  row: number,
+): Promise<number> {
+  let inQuotes = false;
+  let lines = 0;
+  let rowsEnded = -1; // the header is row 0
+  if (row <= 0) return 1;
+  for await (const chunk of bytes) {
+    for (const byte of chunk) {
+      if (byte === QUOTE) inQuotes = !inQuotes;
+      else if (byte === LF) {
+        lines++;
+        if (!inQuotes && ++rowsEnded === row - 1) return lines + 1;
+      }
+    }
+  }
+  return lines + 1;
 }

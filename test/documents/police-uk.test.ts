@@ -1,13 +1,12 @@
 import { fileURLToPath } from 'node:url';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
 import {
+  CsvRowSplitter,
+  lineOfRow,
   OUTCOMES_HEADERS,
-  parseOutcomeRow,
-  parseStreetRow,
   PoliceUkFileError,
   recognisePoliceUkHeader,
   STREET_HEADERS,
@@ -41,77 +40,69 @@ describe('police.uk headers', () => {
   });
 });
 
-describe('police.uk rows', () => {
-  it('parses a street row, an ASB row without Crime ID and a row without location', () => {
-    const rows = parse(fs.readFileSync(STREET, 'utf8')) as string[][];
-    const withId = parseStreetRow(rows[1]!, 2);
-    expect(withId).toMatchObject({
-      line: 2,
-      month: '2022-01',
-      reportedBy: 'Hertfordshire Constabulary',
-      crimeType: 'Violence and sexual offences',
-      longitude: -0.667245,
-      latitude: 51.817719,
-      lsoaCode: 'E01017651',
-      lsoaName: 'Aylesbury Vale 009A',
-      context: null,
-    });
-    expect(withId.crimeId).toMatch(/^[0-9a-f]{64}$/);
+/** Every chunk of whole rows the splitter gives for `text` read `size` bytes at a time, joined. */
+function split(text: string, size: number): { rows: string[][]; counted: number } {
+  const splitter = new CsvRowSplitter({ skipHeader: true });
+  const bytes = Buffer.from(text);
+  const chunks: string[] = [];
+  for (let at = 0; at < bytes.length; at += size) {
+    const chunk = splitter.push(bytes.subarray(at, at + size));
+    if (chunk) {
+      const body = chunk.toString();
+      // Each chunk ends at a row's end (or is the last row); never inside a quoted field.
+      expect(body.endsWith('\n')).toBe(true);
+      chunks.push(body);
+    }
+  }
+  const last = splitter.end();
+  if (last) chunks.push(last.toString());
+  return { rows: parse(chunks.join('')) as string[][], counted: splitter.rows };
+}
 
-    const asbIndex = rows.findIndex((r) => r[0] === '' && r[9] === 'Anti-social behaviour');
-    const asb = parseStreetRow(rows[asbIndex]!, asbIndex + 1);
-    expect(asb.crimeId).toBeNull();
-    expect(asb.lastOutcomeCategory).toBeNull();
-
-    const noLocationIndex = rows.findIndex((r, i) => i > 0 && r[4] === '');
-    const noLocation = parseStreetRow(rows[noLocationIndex]!, noLocationIndex + 1);
-    expect(noLocation).toMatchObject({ longitude: null, latitude: null, lsoaCode: null, lsoaName: null });
-  });
-
-  it('parses an outcomes row', () => {
-    const [, row] = firstLines(OUTCOMES, 2);
-    expect(parseOutcomeRow(row!, 2)).toMatchObject({
-      line: 2,
-      month: '2022-01',
-      outcomeType: 'Investigation complete; no suspect identified',
-      location: 'No location',
-      longitude: null,
-    });
-  });
-
-  it('names the line of a corrupted row', () => {
-    const [, row] = firstLines(STREET, 2);
-    const badMonth = [...row!];
-    badMonth[1] = '2022-13';
-    expect(() => parseStreetRow(badMonth, 57)).toThrow(/^line 57: "Month" must be YYYY-MM, not "2022-13"\.$/);
-    const badLongitude = [...row!];
-    badLongitude[4] = 'west';
-    expect(() => parseStreetRow(badLongitude, 9)).toThrow(/^line 9: "Longitude" is not a coordinate/);
-    const halfLocation = [...row!];
-    halfLocation[5] = '';
-    expect(() => parseStreetRow(halfLocation, 10)).toThrow(/^line 10: "Longitude" and "Latitude"/);
-    const noType = [...row!];
-    noType[9] = '';
-    expect(() => parseStreetRow(noType, 11)).toThrow(/^line 11: "Crime type" is empty\.$/);
-    const [, outcome] = firstLines(OUTCOMES, 2);
-    const noCrimeId = [...outcome!];
-    noCrimeId[0] = '';
-    expect(() => parseOutcomeRow(noCrimeId, 12)).toThrow(/^line 12: "Crime ID" is empty\.$/);
-  });
-
-  it('names the line of the last row of a file cut mid-row', () => {
+describe('splitting a police.uk file into whole rows', () => {
+  it('gives back every row of the real file, header left out, whatever the read size', () => {
     const text = fs.readFileSync(STREET, 'utf8');
-    const lines = text.split('\n');
-    // Cut line 101 halfway: what a broken download leaves.
-    const cut = `${lines.slice(0, 100).join('\n')}\n${lines[100]!.slice(0, 80)}`;
-    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'pp-police-')), 'cut.csv');
-    fs.writeFileSync(file, cut);
-    const rows = parse(fs.readFileSync(file, 'utf8'), { relax_column_count: true }) as string[][];
-    expect(rows).toHaveLength(101);
-    for (let i = 1; i < 100; i++) expect(() => parseStreetRow(rows[i]!, i + 1)).not.toThrow();
-    expect(() => parseStreetRow(rows[100]!, 101)).toThrow(
-      /^line 101: expected 12 fields, found \d+ \(is the file cut short\?\)\.$/,
-    );
-    fs.rmSync(path.dirname(file), { recursive: true, force: true });
+    const expected = (parse(text) as string[][]).slice(1);
+    for (const size of [13, 4096, 1024 * 1024]) {
+      const { rows, counted } = split(text, size);
+      expect(rows).toEqual(expected);
+      expect(counted).toBe(expected.length);
+    }
+  });
+
+  it('never ends a chunk inside a quoted field holding a line break or a doubled quote', () => {
+    const text = 'h1,h2\r\na,"one\r\ntwo ""quoted"" \nthree"\r\nb,"x,y"\r\n"c\n",d';
+    for (let size = 1; size <= text.length; size++) {
+      expect(split(text, size).rows).toEqual([
+        ['a', 'one\r\ntwo "quoted" \nthree'],
+        ['b', 'x,y'],
+        ['c\n', 'd'],
+      ]);
+    }
+  });
+
+  it('drops blank lines at the end of the file but passes on a blank line between rows', () => {
+    for (let size = 1; size <= 12; size++) {
+      expect(split('h\na\nb\n\r\n\n', size)).toEqual({ rows: [['a'], ['b']], counted: 4 });
+      const splitter = new CsvRowSplitter({ skipHeader: true });
+      const chunks = [splitter.push(Buffer.from('h\na\n\nb\n')), splitter.end()];
+      expect(Buffer.concat(chunks.filter((c) => c !== undefined)).toString()).toBe('a\n\nb\n');
+    }
+  });
+
+  it('gives nothing for a file of only a header, with or without its line break', () => {
+    for (const text of ['h1,h2', 'h1,h2\n', 'h1,h2\r\n\r\n']) {
+      const splitter = new CsvRowSplitter({ skipHeader: true });
+      expect(splitter.push(Buffer.from(text))).toBeUndefined();
+      expect(splitter.end()).toBeUndefined();
+    }
+  });
+});
+
+describe('the line a row starts on', () => {
+  it('counts the lines of the rows before, a quoted line break included', async () => {
+    const text = 'h1,h2\na,"one\ntwo"\nb,c\r\n"d\n\n",e\nf,g\n';
+    const lineOf = (row: number) => lineOfRow([Buffer.from(text)], row);
+    expect(await Promise.all([1, 2, 3, 4].map(lineOf))).toEqual([2, 4, 5, 8]);
   });
 });

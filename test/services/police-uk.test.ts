@@ -146,9 +146,82 @@ describe('a bad file writes nothing', () => {
 
   it('a file cut mid-row is refused with its last line', async () => {
     const file = path.join(scratch, 'cut.csv');
-    fs.writeFileSync(file, `${lines.slice(0, 3000).join('\n')}\n${lines[3000]!.slice(0, 70)}`);
+    // Past the first megabyte: the embedded database reads the file a megabyte of rows at a time.
+    expect(lines.slice(0, 6000).join('\n').length).toBeGreaterThan(1024 * 1024);
+    fs.writeFileSync(file, `${lines.slice(0, 6000).join('\n')}\n${lines[6000]!.slice(0, 70)}`);
     await expect(importPoliceUkFile(database.db, file, systemActor())).rejects.toThrow(
-      /cut\.csv: line 3001: expected 12 fields, found \d+ \(is the file cut short\?\)/,
+      /cut\.csv: line 6001: expected 12 fields, found \d+ \(is the file cut short\?\)/,
+    );
+    expect(await streetCount()).toBe(streetRows.length);
+  });
+
+  it('each check of a row refuses it with its own message and line, on both kinds of file', async () => {
+    const [, good] = readRows(STREET);
+    const [, goodOutcome] = readRows(OUTCOMES);
+    const row = (from: string[], changes: Record<number, string>) =>
+      from.map((value, i) => (i in changes ? changes[i]! : value));
+    const cases: [string, string[], string][] = [
+      [STREET, row(good!, { 1: '2022-13' }), '"Month" must be YYYY-MM, not "2022-13".'],
+      [STREET, row(good!, { 4: 'west' }), '"Longitude" is not a coordinate: "west".'],
+      [STREET, row(good!, { 4: '-181' }), '"Longitude" is not a coordinate: "-181".'],
+      [STREET, row(good!, { 5: '91.5' }), '"Latitude" is not a coordinate: "91.5".'],
+      [STREET, row(good!, { 5: '' }), '"Longitude" and "Latitude" must both be given or both empty.'],
+      [STREET, row(good!, { 2: ' ' }), '"Reported by" is empty.'],
+      [STREET, row(good!, { 3: '' }), '"Falls within" is empty.'],
+      [STREET, row(good!, { 9: '' }), '"Crime type" is empty.'],
+      [
+        STREET,
+        row(good!, { 2: 'Bedfordshire Police' }),
+        `a police.uk file holds one force's month; this row is Bedfordshire Police 2022-01, the file began with ${FORCE} 2022-01.`,
+      ],
+      [
+        STREET,
+        row(good!, { 1: '2022-02' }),
+        `a police.uk file holds one force's month; this row is ${FORCE} 2022-02, the file began with ${FORCE} 2022-01.`,
+      ],
+      [STREET, [...good!, 'extra'], 'expected 12 fields, found more.'],
+      [OUTCOMES, row(goodOutcome!, { 0: '' }), '"Crime ID" is empty.'],
+      [OUTCOMES, row(goodOutcome!, { 9: '' }), '"Outcome type" is empty.'],
+    ];
+    for (const [source, bad, message] of cases) {
+      const [header, ...rows] = fs.readFileSync(source, 'utf8').split('\n').slice(0, 6);
+      const file = path.join(scratch, 'bad-row.csv');
+      // Line 5 is the bad one: the header, three good rows, then it, then a good row.
+      fs.writeFileSync(
+        file,
+        [
+          header,
+          ...rows.slice(0, 3),
+          bad.map((v) => (/[",]/.test(v) ? `"${v}"` : v)).join(','),
+          rows[4],
+        ].join('\n'),
+      );
+      await expect(importPoliceUkFile(database.db, file, systemActor()), message).rejects.toThrow(
+        new PoliceUkFileError(`${file}: line 5: ${message}`),
+      );
+    }
+    expect(await streetCount()).toBe(streetRows.length);
+  });
+
+  it('a blank line between rows, or a quote left open, is refused with its line', async () => {
+    const blank = path.join(scratch, 'blank.csv');
+    fs.writeFileSync(blank, [...lines.slice(0, 3), '', ...lines.slice(3, 6)].join('\n'));
+    await expect(importPoliceUkFile(database.db, blank, systemActor())).rejects.toThrow(
+      new PoliceUkFileError(`${blank}: line 4: expected 12 fields, found 1 (is the file cut short?).`),
+    );
+    const open = path.join(scratch, 'open-quote.csv');
+    fs.writeFileSync(open, [...lines.slice(0, 3), `"${lines[3]}`].join('\n'));
+    await expect(importPoliceUkFile(database.db, open, systemActor())).rejects.toThrow(
+      /open-quote\.csv: line 4: not valid CSV \(unterminated CSV quoted field\); is the file cut short or damaged\?/,
+    );
+    // A quoted line break in a row before: the line is still the file's.
+    const multiline = path.join(scratch, 'multi-line.csv');
+    const withBreak = lines[1]!.replace(',On or near ', ',"On or near\n').replace(/,(E0\d+),/, '",$1,');
+    expect(withBreak).toContain('\n');
+    const badMonth = lines[3]!.replace(',2022-01,', ',2022-1,');
+    fs.writeFileSync(multiline, [lines[0], withBreak, lines[2], badMonth].join('\n'));
+    await expect(importPoliceUkFile(database.db, multiline, systemActor())).rejects.toThrow(
+      new PoliceUkFileError(`${multiline}: line 5: "Month" must be YYYY-MM, not "2022-1".`),
     );
     expect(await streetCount()).toBe(streetRows.length);
   });
@@ -264,9 +337,9 @@ describe('importing an outcomes file', () => {
 });
 
 describe('values as the file has them', () => {
-  it('keeps a backslash, a tab, quotes and commas in a value, and nulls where the file is blank', async () => {
+  it('keeps a backslash, a tab, quotes, commas and a line break in a value, and nulls where the file is blank', async () => {
     const header = fs.readFileSync(STREET, 'utf8').split('\n')[0]!;
-    const odd = 'On or near "Back\\Lane",\tby the shops';
+    const odd = 'On or near "Back\\Lane",\tby the\r\nshops';
     const file = path.join(scratch, 'odd-values.csv');
     fs.writeFileSync(
       file,
@@ -274,6 +347,8 @@ describe('values as the file has them', () => {
         header,
         `,1999-01,${FORCE},${FORCE},-0.2,51.9,"${odd.replaceAll('"', '""')}",E01000001,Stevenage 001A,Anti-social behaviour,,`,
         `X1,1999-01,${FORCE},${FORCE},,,No location,,,Drugs,Under investigation,`,
+        '',
+        '',
       ].join('\r\n'),
     );
     await importPoliceUkFile(database.db, file, systemActor());
