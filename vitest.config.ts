@@ -1,9 +1,10 @@
 import { defineConfig } from 'vitest/config';
 
 /**
- * Four projects: `unit` (pure code, fast), `db` (services, routes and CLI over a real database:
+ * Five projects: `unit` (pure code, fast), `db` (services, routes and CLI over a real database:
  * PGlite, or PostgreSQL with DATABASE_URL), `office` (the documents the app writes, opened in
- * LibreOffice), `browser` (Chromium against a running app).
+ * LibreOffice), `browser` (Chromium against a running app), `cluster` (two app instances on one
+ * PostgreSQL behind nginx: scripts/test-cluster.ts).
  */
 export default defineConfig({
   test: {
@@ -77,6 +78,18 @@ export default defineConfig({
           // Two files at once: each starts its own app (own port, own DATA_DIR) and its own
           // Chromium profile, and spends most of its time waiting on pages.
           maxWorkers: 2,
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'cluster',
+          sequence: { groupOrder: 4 },
+          include: ['test/cluster/**/*.test.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
+          // Each file starts its own PostgreSQL database, two app processes and nginx.
+          fileParallelism: false,
         },
       },
     ],

@@ -1,12 +1,14 @@
 /**
  * Starts Partnership Plan: config → database → migrations → (demo data on a new, non-production
- * database) → listen. Stops cleanly on SIGINT/SIGTERM.
+ * database) → listen. Stops cleanly on SIGINT/SIGTERM: stops taking connections, lets the requests
+ * in progress finish (within SHUTDOWN_GRACE_MS), then closes the database.
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import pg from 'pg';
 import { ConfigError, loadConfig, type Config } from './config.js';
-import { DataDirInUseError, openDatabase } from './db/client.js';
+import { DataDirInUseError, openDatabase, type Db } from './db/client.js';
 import { DEMO_ACCOUNTS, generateDemoPassword, isEmptyDatabase, loadDemo } from './services/demo.js';
 import { createServices } from './services/index.js';
 import { startScheduler, type Scheduler } from './services/scheduler.js';
@@ -26,6 +28,34 @@ function say(line = ''): void {
   process.stdout.write(`${line}\n`);
 }
 
+/** Any number; the same in every instance, and not the migrations' or the reminders' lock. */
+const DEMO_LOCK = 7_245_003;
+
+/**
+ * Requests in progress get this long to finish once the process is told to stop; then their
+ * connections are cut. A load balancer's own timeout for a draining instance should be longer.
+ */
+const SHUTDOWN_GRACE_MS = 10_000;
+
+/**
+ * Loads the demo into an empty database, once. Several instances starting together on one new
+ * PostgreSQL database would all find it empty: a session advisory lock, held on a connection of its
+ * own while the demo loads through the pool, makes the others wait and then find it loaded. The
+ * embedded database has one process (its DATA_DIR lock) and needs none. Returns undefined when the
+ * database was not empty.
+ */
+async function loadDemoIfEmpty(config: Config, db: Db, password: string) {
+  if (!config.databaseUrl) return (await isEmptyDatabase(db)) ? loadDemo(db, password) : undefined;
+  const lock = new pg.Client({ connectionString: config.databaseUrl });
+  await lock.connect();
+  try {
+    await lock.query('select pg_advisory_lock($1)', [DEMO_LOCK]);
+    return (await isEmptyDatabase(db)) ? await loadDemo(db, password) : undefined;
+  } finally {
+    await lock.end(); // ends the session, and with it the lock
+  }
+}
+
 async function main(): Promise<void> {
   const config = loadConfig();
   const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
@@ -36,9 +66,13 @@ async function main(): Promise<void> {
     throw error;
   }
 
-  if (!config.production && (await isEmptyDatabase(database.db))) {
-    const password = config.demoPassword ?? generateDemoPassword();
-    const { summaries } = await loadDemo(database.db, password);
+  const password = config.demoPassword ?? generateDemoPassword();
+  const demo =
+    !config.production && (await isEmptyDatabase(database.db))
+      ? await loadDemoIfEmpty(config, database.db, password)
+      : undefined;
+  if (demo) {
+    const { summaries } = demo;
     say('');
     for (const summary of summaries) {
       const plan = summary.plans[0];
@@ -64,14 +98,34 @@ async function main(): Promise<void> {
 
   let scheduler: Scheduler | undefined;
   let stopping = false;
+  // While stopping, every answer closes its connection: a proxy keeping connections open to this
+  // instance (nginx's upstream keepalive) sends its next request elsewhere instead of on a
+  // connection about to go, and the server's close is not held up by idle kept-alive connections.
+  app.addHook('onSend', async (_request, reply, payload) => {
+    if (stopping) reply.header('connection', 'close');
+    return payload;
+  });
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     app.log.info({ signal }, 'stopping');
-    // A reminder round or email retry in progress finishes (its email handed over) before the database closes.
-    await scheduler?.stop();
+    const cut = setTimeout(() => {
+      app.log.warn({ graceMs: SHUTDOWN_GRACE_MS }, 'requests still running when stopping: cutting them off');
+      app.server.closeAllConnections();
+    }, SHUTDOWN_GRACE_MS);
+    cut.unref();
+    const giveUp = setTimeout(() => {
+      app.log.error('could not stop cleanly: exiting');
+      process.exit(1);
+    }, SHUTDOWN_GRACE_MS * 2);
+    giveUp.unref();
     clearInterval(prune);
-    await app.close();
+    // At once: no new connections (a proxy's next try goes to another instance), idle kept-alive
+    // connections closed, and any request arriving on a busy one answered 503 (Fastify's
+    // return503OnClosing; nginx passes it on). Requests in progress finish. Meanwhile a reminder
+    // round or email retry in progress finishes (its email handed over); then the database closes.
+    await Promise.all([scheduler?.stop(), app.close()]);
+    clearTimeout(cut);
     await database.close();
     process.exit(0);
   };
