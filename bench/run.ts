@@ -1,208 +1,146 @@
 /**
- * Benchmarks (never run by `npm test`): `npm run bench`.
- * Builds the real app over an in-memory PGlite with the demo plan, signs in, and times the main
- * pages through fastify's inject (no network), then the import and export of the demo plan, and
- * the documents the app writes (board report, PCC budget report, the plan as a spreadsheet) and
- * reads (a spreadsheet or a Word plan, uploaded to its preview).
- * Prints a Markdown table for docs/benchmarks.md.
- * The police.uk import and trends have benchmarks of their own: bench/police-import.ts (a million
- * rows, both databases) and bench/trend-queries.ts (five years of a large force's counts).
+ * Benchmarks (never run by `npm test`):
+ *
+ *   npm run bench                      # every benchmark, one after another
+ *   npm run bench -- load pages        # those only
+ *   npm run bench -- --help            # the list
+ *
+ * Each runs as a child process (`node --import tsx bench/<name>.ts`) with its output shown as it
+ * comes; each prints one JSON line of figures last, and this collects them into a summary: a line
+ * per run, then one JSON line {"bench":"summary","runs":[…]}. A benchmark that needs PostgreSQL
+ * runs inside scripts/with-postgres.sh (a throwaway cluster of its own) when DATABASE_URL is not
+ * set. Settings such as BENCH_SECONDS or BENCH_ROUNDS pass through to the benchmarks.
  */
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
-import { performance } from 'node:perf_hooks';
-import { loadConfig } from '../src/config.js';
-import { openDatabase } from '../src/db/client.js';
-import { systemActor } from '../src/services/actor.js';
-import { DEMO_ACCOUNTS, loadDemo, readDemoFile } from '../src/services/demo.js';
-import { createServices } from '../src/services/index.js';
-import { exportPlanFile } from '../src/services/plan-export.js';
-import { importPlanFile } from '../src/services/plan-import.js';
-import { getPartnershipBySlug } from '../src/services/plan-read.js';
-import { buildApp } from '../src/web/app.js';
+import path from 'node:path';
+import { lastJsonLine, loadAverage, machine, REPO_ROOT } from './support.js';
 
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 200);
-const PASSWORD = 'benchmark password 123';
+/**
+ * How a benchmark uses the databases: `pglite` runs without DATABASE_URL; `postgres` needs one;
+ * `both` needs one and measures PGlite as well in the same run; `each` runs once on PGlite and
+ * once on PostgreSQL.
+ */
+type Databases = 'pglite' | 'postgres' | 'both' | 'each';
 
-function stats(samples: number[]) {
-  const sorted = [...samples].sort((a, b) => a - b);
-  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
-  return { median: at(0.5), p95: at(0.95), max: sorted.at(-1)! };
-}
-
-const ms = (n: number) => `${n.toFixed(1)} ms`;
-
-async function time<T>(fn: () => Promise<T>): Promise<[number, T]> {
-  const start = performance.now();
-  const value = await fn();
-  return [performance.now() - start, value];
-}
-
-const rows: string[] = [];
-
-const [openMs, database] = await time(async () => {
-  const d = await openDatabase({ inMemory: true });
-  await d.migrate();
-  return d;
-});
-rows.push(`| open an empty embedded database and migrate | ${ms(openMs)} | | |`);
-
-const [demoMs] = await time(() => loadDemo(database.db, PASSWORD));
-rows.push(
-  `| load the demo plan and its ${DEMO_ACCOUNTS.length} accounts (argon2id hashing included) | ${ms(demoMs)} | | |`,
-);
-
-const partnership = await getPartnershipBySlug(database.db, 'sosafe');
-const exportSamples: number[] = [];
-for (let i = 0; i < 50; i++)
-  exportSamples.push((await time(() => exportPlanFile(database.db, partnership, '2024/25')))[0]);
-const e = stats(exportSamples);
-rows.push(
-  `| export the 2024/25 plan as a plan file (50 runs) | ${ms(e.median)} | ${ms(e.p95)} | ${ms(e.max)} |`,
-);
-
-const second = await openDatabase({ inMemory: true });
-await second.migrate();
-const file = readDemoFile();
-const importSamples: number[] = [];
-for (let i = 0; i < 10; i++) {
-  importSamples.push((await time(() => importPlanFile(second.db, file, systemActor(), { dryRun: true })))[0]);
-}
-const im = stats(importSamples);
-rows.push(
-  `| import the demo plan file, dry run: every row written then rolled back (10 runs) | ${ms(im.median)} | ${ms(im.p95)} | ${ms(im.max)} |`,
-);
-await second.close();
-
-const config = loadConfig({ NODE_ENV: 'production', SESSION_SECRET: 'b'.repeat(48), LOG_LEVEL: 'silent' });
-const app = await buildApp({ config, services: createServices(database), sessionSecret: 'b'.repeat(48) });
-const signInPage = await app.inject({ url: '/sign-in' });
-const cookie0 = String(signInPage.headers['set-cookie']).split(';')[0]!;
-const token = /name="_csrf" value="([^"]+)"/.exec(signInPage.body)![1]!;
-const signedIn = await app.inject({
-  method: 'POST',
-  url: '/sign-in',
-  headers: { cookie: cookie0, 'content-type': 'application/x-www-form-urlencoded' },
-  payload: new URLSearchParams({
-    _csrf: token,
-    email: 'coordinator@sosafe.example',
-    password: PASSWORD,
-  }).toString(),
-});
-const cookie = String(signedIn.headers['set-cookie']).split(';')[0]!;
-
-const base = '/p/sosafe/plans/2024-25';
-// The quarterly round: Q4 open (its requests written to the outbox), Q3 opened and closed, so the
-// submission board and a frozen snapshot are measured beside the plan's pages.
-const cycles = createServices(database).cycles;
-const planId = (await database.db.query.plans.findFirst())!.id;
-const links = { baseUrl: 'http://localhost:3000' };
-const [openQ4Ms] = await time(() =>
-  cycles.open(systemActor(), planId, { quarter: 4, dueOn: '2025-04-14' }, links),
-);
-rows.push(
-  `| open Q4 for updates: 34 actions, requests written for the lead officers | ${ms(openQ4Ms)} | | |`,
-);
-await cycles.open(systemActor(), planId, { quarter: 3, dueOn: '2025-01-14' }, links);
-const q3 = (await cycles.get(systemActor(), planId, 3))!;
-const [closeMs] = await time(() =>
-  cycles.close(systemActor(), q3.id, { reportedOn: '2025-01-21', version: q3.version }),
-);
-rows.push(`| close Q3: freeze the plan, the board and the changes into a snapshot | ${ms(closeMs)} | | |`);
-const reminderSamples: number[] = [];
-for (let i = 0; i < 20; i++)
-  reminderSamples.push((await time(() => cycles.sendDueReminders(new Date(), links)))[0]);
-const r = stats(reminderSamples);
-rows.push(
-  `| the scheduler's reminder run, nothing due (20 runs) | ${ms(r.median)} | ${ms(r.p95)} | ${ms(r.max)} |`,
-);
-
-const pages: [string, string][] = [
-  ['the plan', base],
-  ['an aim (3.1, three actions)', `${base}/aims/3.1`],
-  ['the whole plan, unfiltered (34 actions)', `${base}/document`],
-  ['the whole plan, filtered by section and quarter', `${base}/document?section=2&quarter=3`],
-  ['search "hate crime"', `${base}/search?q=hate+crime`],
-  ['about the plan', `${base}/about`],
-  ['the Q4 submission board (34 actions)', `${base}/quarters/4`],
-  ['the Q3 snapshot, as reported to the board', `${base}/quarters/3/snapshot`],
-  ['the changes of the year', `${base}/changes`],
-  ['the dashboard, Q3 (four SVG charts, seven tables)', `${base}/dashboard?quarter=3`],
-  ['/health', '/health'],
+const BENCHES: { name: string; what: string; databases: Databases }[] = [
+  {
+    name: 'pages',
+    what: 'the pages and documents through inject, one at a time (PGlite)',
+    databases: 'pglite',
+  },
+  {
+    name: 'load',
+    what: 'pages under load (autocannon) beside the stack’s limit, and memory (PGlite, PostgreSQL)',
+    databases: 'both',
+  },
+  {
+    name: 'police-import',
+    what: 'a year of a large force’s police.uk files imported (PGlite, PostgreSQL)',
+    databases: 'both',
+  },
+  {
+    name: 'trend-queries',
+    what: 'the crime trend reads over five years of a large force (PGlite, then PostgreSQL)',
+    databases: 'each',
+  },
+  {
+    name: 'cluster',
+    what: 'two instances behind nginx on PostgreSQL, one restarted under load',
+    databases: 'postgres',
+  },
 ];
-/** The documents: fewer rounds, as each is a whole file. */
-const DOCUMENT_ROUNDS = Math.max(10, Math.round(ROUNDS / 4));
-const documents: [string, string][] = [
-  ['the Q3 board report page', `${base}/quarters/3/report`],
-  ['the Q3 board report as DOCX (A4 landscape, 34 actions)', `${base}/quarters/3/report.docx`],
-  ['the Q3 board report as PDF', `${base}/quarters/3/report.pdf`],
-  ['the funding page', `${base}/funding`],
-  ['the PCC budget report H1 as DOCX', `${base}/funding/pcc-report-H1.docx`],
-  ['the PCC budget report H1 as XLSX', `${base}/funding/pcc-report-H1.xlsx`],
-  ['the plan as XLSX (one sheet per section)', `${base}/spreadsheet.xlsx`],
-  ['the plan as CSV', `${base}/spreadsheet.csv`],
-];
-for (const [name, url] of pages) {
-  for (let i = 0; i < 10; i++) await app.inject({ url, headers: { cookie } }); // warm up
-  const samples: number[] = [];
-  for (let i = 0; i < ROUNDS; i++) {
-    const [t, response] = await time(() => app.inject({ url, headers: { cookie } }));
-    if (response.statusCode !== 200) throw new Error(`${url} answered ${response.statusCode}`);
-    samples.push(t);
-  }
-  const s = stats(samples);
-  rows.push(`| GET ${name} (${ROUNDS} requests) | ${ms(s.median)} | ${ms(s.p95)} | ${ms(s.max)} |`);
-}
-for (const [name, url] of documents) {
-  for (let i = 0; i < 3; i++) await app.inject({ url, headers: { cookie } }); // warm up
-  const samples: number[] = [];
-  for (let i = 0; i < DOCUMENT_ROUNDS; i++) {
-    const [t, response] = await time(() => app.inject({ url, headers: { cookie } }));
-    if (response.statusCode !== 200) throw new Error(`${url} answered ${response.statusCode}`);
-    samples.push(t);
-  }
-  const s = stats(samples);
-  rows.push(`| GET ${name} (${DOCUMENT_ROUNDS} requests) | ${ms(s.median)} | ${ms(s.p95)} | ${ms(s.max)} |`);
+
+function help(): void {
+  process.stdout.write('npm run bench [-- <name> …]: runs the benchmarks named, or all of them\n\n');
+  for (const bench of BENCHES) process.stdout.write(`  ${bench.name.padEnd(15)} ${bench.what}\n`);
 }
 
-/** Uploads a file to a form as the coordinator and times the answer: the file read and previewed. */
-async function timeUpload(name: string, formUrl: string, filename: string, content: Buffer) {
-  const samples: number[] = [];
-  for (let i = 0; i < DOCUMENT_ROUNDS + 3; i++) {
-    const formPage = await app.inject({ url: formUrl, headers: { cookie } });
-    const csrf = /name="_csrf" value="([^"]+)"/.exec(formPage.body)![1]!;
-    const form = new FormData();
-    form.append('_csrf', csrf);
-    form.append('file', new Blob([new Uint8Array(content)]), filename);
-    const encoded = new Response(form);
-    const payload = Buffer.from(await encoded.arrayBuffer());
-    const headers = { cookie, 'content-type': encoded.headers.get('content-type')! };
-    const [t, response] = await time(() => app.inject({ method: 'POST', url: formUrl, headers, payload }));
-    if (response.statusCode !== 303 && response.statusCode !== 302) {
-      throw new Error(`${formUrl} answered ${response.statusCode}`);
-    }
-    if (i >= 3) samples.push(t); // the first three warm up
+const args = process.argv.slice(2);
+if (args.includes('--help') || args.includes('-h')) {
+  help();
+  process.exit(0);
+}
+const unknown = args.filter((a) => !BENCHES.some((b) => b.name === a));
+if (unknown.length) {
+  process.stderr.write(`No benchmark called ${unknown.join(', ')}.\n\n`);
+  help();
+  process.exit(2);
+}
+const chosen = args.length ? BENCHES.filter((b) => args.includes(b.name)) : BENCHES;
+
+interface Run {
+  bench: string;
+  database: 'pglite' | 'postgres' | 'both';
+  exitCode: number | null;
+  seconds: number;
+  figures: Record<string, unknown> | undefined;
+}
+
+/** Runs one benchmark as a child process, its output shown and kept; the last JSON line is its figures. */
+function runChild(name: string, database: 'pglite' | 'postgres' | 'both'): Promise<Run> {
+  const script = path.join('bench', `${name}.ts`);
+  const env = { ...process.env };
+  const node = [process.execPath, '--import', 'tsx', script];
+  let command = node;
+  if (database === 'pglite') delete env.DATABASE_URL;
+  else if (!env.DATABASE_URL) command = ['bash', 'scripts/with-postgres.sh', ...node];
+  process.stdout.write(`\n=== ${name} (${database}): ${command.join(' ')}\n`);
+  const started = Date.now();
+  return new Promise((resolve) => {
+    const child = spawn(command[0]!, command.slice(1), {
+      cwd: REPO_ROOT,
+      env,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      process.stdout.write(chunk);
+      output = (output + chunk.toString('utf8')).slice(-1_000_000);
+    });
+    child.once('close', (exitCode) => {
+      resolve({
+        bench: name,
+        database,
+        exitCode,
+        seconds: Math.round((Date.now() - started) / 1000),
+        figures: lastJsonLine(output),
+      });
+    });
+  });
+}
+
+const loadBefore = loadAverage();
+const runs: Run[] = [];
+for (const bench of chosen) {
+  if (!fs.existsSync(path.join(REPO_ROOT, 'bench', `${bench.name}.ts`))) {
+    process.stdout.write(`\n=== ${bench.name}: bench/${bench.name}.ts is not there; skipped\n`);
+    runs.push({ bench: bench.name, database: 'pglite', exitCode: null, seconds: 0, figures: undefined });
+    continue;
   }
-  const s = stats(samples);
-  rows.push(
-    `| POST ${name}, to its preview (${DOCUMENT_ROUNDS} uploads) | ${ms(s.median)} | ${ms(s.p95)} | ${ms(s.max)} |`,
+  const databases =
+    bench.databases === 'each' ? (['pglite', 'postgres'] as const) : ([bench.databases] as const);
+  for (const database of databases) runs.push(await runChild(bench.name, database));
+}
+
+process.stdout.write(`\n=== summary: ${machine()}\n`);
+for (const run of runs) {
+  const outcome =
+    run.exitCode === 0
+      ? run.figures
+        ? 'figures collected'
+        : 'no JSON line'
+      : `failed (exit ${run.exitCode})`;
+  process.stdout.write(
+    `  ${run.bench.padEnd(15)} ${run.database.padEnd(9)} ${String(run.seconds).padStart(5)} s  ${outcome}\n`,
   );
 }
-const exported = await app.inject({ url: `${base}/spreadsheet.xlsx`, headers: { cookie } });
-await timeUpload('the plan as XLSX, unchanged', `${base}/spreadsheet`, 'plan.xlsx', exported.rawPayload);
-await timeUpload(
-  'a Word plan (the seed, 21 aims, made by LibreOffice)',
-  '/p/sosafe/word-import',
-  'plan.docx',
-  fs.readFileSync(new URL('../test/fixtures/word/sosafe-2024-25-libreoffice.docx', import.meta.url)),
-);
-await app.close();
-await database.close();
-
 console.log(
-  `Node ${process.version}, ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB`,
+  JSON.stringify({
+    bench: 'summary',
+    machine: machine(),
+    loadAverage: { before: loadBefore, after: loadAverage() },
+    runs,
+  }),
 );
-console.log('');
-console.log('| what | median | p95 | max |');
-console.log('| --- | --- | --- | --- |');
-for (const row of rows) console.log(row);
+process.exitCode = runs.every((r) => r.exitCode === 0 && r.figures) ? 0 : 1;

@@ -12,7 +12,7 @@
  * area), each month's counts varied a little. The counts tables are filled as the import would fill
  * them; the street rows themselves are not made (the trends never read them: see
  * src/services/police-counts.ts). Then times the crime page's reads for 12 and 60 months and a
- * priority's trend (ROUNDS runs each, default 50) and prints one JSON line.
+ * priority's trend (ROUNDS runs each, default 50) and prints one JSON line {"bench":"trend-queries", …}.
  */
 import { performance } from 'node:perf_hooks';
 import { sql } from 'drizzle-orm';
@@ -22,8 +22,10 @@ import { loadDemo } from '../src/services/demo.js';
 import { getPartnershipBySlug } from '../src/services/plan-read.js';
 import { refreshAreaCounts } from '../src/services/police-counts.js';
 import { getCrimeTrends, getPriorityLinks, getPriorityTrends } from '../src/services/police-trends.js';
+import { loadAverage, machine } from './support.js';
 
 const ROUNDS = Number(process.env.ROUNDS ?? 50);
+const loadBefore = loadAverage();
 const COPIES = 10;
 
 const database = await openDatabase(
@@ -82,6 +84,8 @@ async function timed(work: () => Promise<unknown>) {
 const links = await getPriorityLinks(db, actor, partnership);
 const asb = links.priorities.find((p) => p.crimeTypes.length)!;
 const result = {
+  bench: 'trend-queries',
+  machine: machine(),
   database: database.kind,
   countRows: size!.rows,
   crimes: Number(size!.crimes),
@@ -91,6 +95,7 @@ const result = {
   crimePage60Months: await timed(() => getCrimeTrends(db, actor, partnership, { months: 60 })),
   priorityTrend: await timed(() => getPriorityTrends(db, actor, partnership, [asb.id])),
   rounds: ROUNDS,
+  loadAverage: { before: loadBefore, after: loadAverage() },
 };
 await database.close();
 console.log(JSON.stringify(result));

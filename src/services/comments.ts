@@ -11,6 +11,7 @@ import { canArchiveComment, canComment, canReadComments } from '../domain/permis
 import type { Actor } from './actor.js';
 import { recordAudit } from './audit.js';
 import { ConflictError, ForbiddenError, NotFoundError, validate } from './errors.js';
+import { cachedRead, type ReadStamp } from './read-cache.js';
 
 export const COMMENT_MAX_LENGTH = 5000;
 
@@ -108,14 +109,21 @@ export async function listComments(db: Db, actor: Actor, aimId: number): Promise
 }
 
 /** How many comments an aim has, for its "Comments (n)" link; undefined for those who may not read them. */
-export async function countComments(db: Db, actor: Actor, aimId: number): Promise<number | undefined> {
-  const aim = await aimOf(db, aimId);
+export async function countComments(
+  db: Db,
+  actor: Actor,
+  aimId: number,
+  stamp?: ReadStamp,
+): Promise<number | undefined> {
+  const aim = await cachedRead(db, stamp, `comment-aim:${aimId}`, () => aimOf(db, aimId));
   if (!mayRead(actor, aim.partnershipId)) return undefined;
-  const [row] = await db
-    .select({ n: count() })
-    .from(t.comments)
-    .where(and(eq(t.comments.aimId, aimId), isNull(t.comments.archivedAt)));
-  return row?.n ?? 0;
+  return cachedRead(db, stamp, `comment-count:${aimId}`, async () => {
+    const [row] = await db
+      .select({ n: count() })
+      .from(t.comments)
+      .where(and(eq(t.comments.aimId, aimId), isNull(t.comments.archivedAt)));
+    return row?.n ?? 0;
+  });
 }
 
 /** One comment that is not archived, for the page that confirms archiving it. */

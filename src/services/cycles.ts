@@ -48,6 +48,7 @@ import {
   ValidationError,
   validate,
 } from './errors.js';
+import { cachedRead, type ReadStamp } from './read-cache.js';
 import type { Mailer } from './mail.js';
 import { loadPlanTree, type PartnershipRow, type PlanTree } from './plan-read.js';
 import { activeRequestCandidates, type EmailRecipient } from './progress.js';
@@ -490,10 +491,17 @@ async function askForUpdates(
 // ——— the service ———
 
 /** The plan's cycles, Q1 to Q4 where opened. Members of the partnership. */
-export async function listCycles(db: Db, actor: Actor, planId: number): Promise<CycleRow[]> {
-  const plan = await planInfo(db, planId);
+export async function listCycles(
+  db: Db,
+  actor: Actor,
+  planId: number,
+  stamp?: ReadStamp,
+): Promise<CycleRow[]> {
+  const plan = await cachedRead(db, stamp, `plan-info:${planId}`, () => planInfo(db, planId));
   assertMayRead(actor, plan.partnershipId);
-  return selectCycles(db, and(eq(t.quarterCycles.planId, planId)));
+  return cachedRead(db, stamp, `cycles:${planId}`, () =>
+    selectCycles(db, and(eq(t.quarterCycles.planId, planId))),
+  );
 }
 
 export async function getCycle(

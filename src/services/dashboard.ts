@@ -42,6 +42,7 @@ import {
   type PlanTree,
 } from './plan-read.js';
 import { assertMayRead } from './plan-view.js';
+import { cachedRead, type ReadStamp } from './read-cache.js';
 
 /** The label of the row of actions with no lead organisation named. */
 export const NO_LEAD = 'No lead organisation named';
@@ -99,13 +100,17 @@ export async function getDashboard(
   which: string | PartnershipRow,
   year: string,
   quarter?: Quarter,
+  /** The request's, to read the plan through the read cache (read-cache.ts). */
+  stamp?: ReadStamp,
 ): Promise<Dashboard> {
   const partnership = typeof which === 'string' ? await getPartnershipBySlug(db, which) : which;
   assertMayRead(actor, partnership.id);
   const planYear = parsePlanYear(year);
   if (!planYear) throw new NotFoundError(`The plan ${year}`);
-  const tree = await loadPlanTree(db, partnership, planYear);
-  const cycles = await selectCycles(db, and(eq(t.quarterCycles.planId, tree.plan.id)));
+  const tree = await loadPlanTree(db, partnership, planYear, { stamp });
+  const cycles = await cachedRead(db, stamp, `cycles:${tree.plan.id}`, () =>
+    selectCycles(db, and(eq(t.quarterCycles.planId, tree.plan.id))),
+  );
   const aims = allAims(tree);
   const actions = aims.flatMap((a) => a.actions);
 
@@ -130,7 +135,15 @@ export async function getDashboard(
   const openCycle = open.at(-1);
   let submissions: DashboardSubmissions | null = null;
   if (openCycle) {
-    const board = await submissionBoard(db, actor, tree.plan.id, openCycle.quarter);
+    const board = await cachedRead(
+      db,
+      stamp,
+      `board-counts:${tree.plan.id}:${openCycle.quarter}`,
+      async () => {
+        const { counts, total } = await submissionBoard(db, actor, tree.plan.id, openCycle.quarter);
+        return { counts, total };
+      },
+    );
     const counts = Object.fromEntries(SUBMISSION_STATES.map((s) => [s, board.counts[s]])) as Record<
       SubmissionState,
       number

@@ -28,6 +28,7 @@ import { canManageFunding, type ActionLeadership } from '../domain/permissions.j
 import type { Actor } from './actor.js';
 import { recordAudit } from './audit.js';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from './errors.js';
+import { cachedRead, type ReadStamp } from './read-cache.js';
 import type { PlanFileFundingLine, PlanFilePlan } from '../domain/plan-file.js';
 import { getPartnershipById, type PlanTree } from './plan-read.js';
 import { actionsLeadership } from './progress.js';
@@ -202,6 +203,11 @@ async function readLines(
   actor: Actor,
   where: ReturnType<typeof and>,
 ): Promise<FundingLineView[]> {
+  return linesFor(actor, await readLineRows(db, where));
+}
+
+/** The live lines that match, with their aims, sections and actions: the same for every reader. */
+async function readLineRows(db: Db | Tx, where: ReturnType<typeof and>) {
   const rows = await db
     .select({
       line: t.fundingLines,
@@ -221,6 +227,14 @@ async function readLines(
     db,
     rows.map((r) => r.line.aimId),
   );
+  return { rows, actions };
+}
+
+/** The lines as a reader sees them: whether they may manage each. */
+function linesFor(
+  actor: Actor,
+  { rows, actions }: Awaited<ReturnType<typeof readLineRows>>,
+): FundingLineView[] {
   return rows.map((r) => {
     const action = r.line.actionId === null ? undefined : actions.get(r.line.actionId);
     return {
@@ -297,14 +311,32 @@ export async function listPlanFunding(
 }
 
 /** An aim's live lines. */
-export async function listAimFunding(db: Db, actor: Actor, aimId: number): Promise<FundingLineView[]> {
-  const [aim] = await db
-    .select({ partnershipId: t.aims.partnershipId })
-    .from(t.aims)
-    .where(eq(t.aims.id, aimId));
+export async function listAimFunding(
+  db: Db,
+  actor: Actor,
+  aimId: number,
+  stamp?: ReadStamp,
+): Promise<FundingLineView[]> {
+  const aim = await aimFacts(db, aimId, stamp);
   if (!aim) throw new NotFoundError('The aim');
   assertMayRead(actor, aim.partnershipId);
-  return readLines(db, actor, and(eq(t.fundingLines.aimId, aimId)));
+  return linesFor(
+    actor,
+    await cachedRead(db, stamp, `funding-lines:aim:${aimId}`, () =>
+      readLineRows(db, and(eq(t.fundingLines.aimId, aimId))),
+    ),
+  );
+}
+
+/** An aim's partnership and whether it is archived; with a request's stamp, from the read cache. */
+function aimFacts(db: Db, aimId: number, stamp: ReadStamp) {
+  return cachedRead(db, stamp, `funding-aim:${aimId}`, async () => {
+    const [aim] = await db
+      .select({ partnershipId: t.aims.partnershipId, archivedAt: t.aims.archivedAt })
+      .from(t.aims)
+      .where(eq(t.aims.id, aimId));
+    return aim;
+  });
 }
 
 /** One live line. */
@@ -328,14 +360,16 @@ export interface FundingTargets {
 }
 
 /** What the actor may record funding for on this aim: the aim as a whole, and which actions. */
-export async function fundingTargets(db: Db, actor: Actor, aimId: number): Promise<FundingTargets> {
-  const [aim] = await db
-    .select({ partnershipId: t.aims.partnershipId, archivedAt: t.aims.archivedAt })
-    .from(t.aims)
-    .where(eq(t.aims.id, aimId));
+export async function fundingTargets(
+  db: Db,
+  actor: Actor,
+  aimId: number,
+  stamp?: ReadStamp,
+): Promise<FundingTargets> {
+  const aim = await aimFacts(db, aimId, stamp);
   if (!aim || aim.archivedAt) throw new NotFoundError('The aim');
   assertMayRead(actor, aim.partnershipId);
-  const actions = await actionsOfAims(db, [aimId]);
+  const actions = await cachedRead(db, stamp, `funding-actions:${aimId}`, () => actionsOfAims(db, [aimId]));
   return {
     aim: mayManage(actor, aim.partnershipId, null),
     actions: [...actions.entries()]

@@ -76,6 +76,7 @@ export function createServices(
     users: bind(db, {
       authenticate: users.authenticate,
       getUser: users.getUser,
+      getSignedIn: users.getSignedIn,
       getMember: users.getMember,
       listMemberships: users.listMemberships,
       recordSignIn: users.recordSignIn,

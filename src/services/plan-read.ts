@@ -11,6 +11,7 @@ import { compareAimNumbers } from '../domain/numbering.js';
 import { parsePlanYear, type Quarter } from '../domain/quarters.js';
 import type { Status } from '../domain/status.js';
 import { NotFoundError } from './errors.js';
+import { cachedRead, type ReadStamp } from './read-cache.js';
 
 export interface PartnershipRow {
   id: number;
@@ -118,10 +119,15 @@ export async function getPartnershipById(db: Db | Tx, id: number): Promise<Partn
   return row;
 }
 
-export async function getPartnershipBySlug(db: Db, slug: string): Promise<PartnershipRow> {
-  const [row] = await db.select(partnershipColumns).from(t.partnerships).where(eq(t.partnerships.slug, slug));
-  if (!row) throw new NotFoundError(`The partnership "${slug}"`);
-  return row;
+export async function getPartnershipBySlug(db: Db, slug: string, stamp?: ReadStamp): Promise<PartnershipRow> {
+  return cachedRead(db, stamp, `partnership:${slug}`, async () => {
+    const [row] = await db
+      .select(partnershipColumns)
+      .from(t.partnerships)
+      .where(eq(t.partnerships.slug, slug));
+    if (!row) throw new NotFoundError(`The partnership "${slug}"`);
+    return row;
+  });
 }
 
 export async function listPartnerships(db: Db): Promise<PartnershipRow[]> {
@@ -142,11 +148,30 @@ export async function currentPlanYear(db: Db, partnershipId: number): Promise<st
   return (await listPlanYears(db, partnershipId)).at(-1);
 }
 
+/**
+ * The plan of a year as a tree. With a request's stamp it may come from the read cache
+ * (read-cache.ts): the same tree object for every request while nothing was written.
+ */
 export async function loadPlanTree(
   db: Db | Tx,
   partnership: PartnershipRow,
   yearInput: string,
-  options: { includeArchived?: boolean } = {},
+  options: { includeArchived?: boolean; stamp?: ReadStamp } = {},
+): Promise<PlanTree> {
+  const { stamp, ...readOptions } = options;
+  return cachedRead(
+    db,
+    stamp,
+    `tree:${partnership.id}:${yearInput}:${readOptions.includeArchived ? 'all' : 'live'}`,
+    () => readPlanTree(db, partnership, yearInput, readOptions),
+  );
+}
+
+async function readPlanTree(
+  db: Db | Tx,
+  partnership: PartnershipRow,
+  yearInput: string,
+  options: { includeArchived?: boolean },
 ): Promise<PlanTree> {
   const year = parsePlanYear(yearInput);
   if (!year) throw new NotFoundError(`The plan ${yearInput}`);

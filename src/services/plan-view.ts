@@ -15,6 +15,7 @@ import {
   type PlanTree,
 } from './plan-read.js';
 import { listGlossary, listPrinciples } from './partnership-read.js';
+import { cachedRead, type ReadStamp } from './read-cache.js';
 
 export interface OpenedPlan {
   tree: PlanTree;
@@ -42,19 +43,26 @@ export async function openPlan(
   actor: Actor,
   which: string | PartnershipRow,
   year: string | undefined,
-  options: { includeArchived?: boolean } = {},
+  /** stamp: the request's, to read through the read cache (read-cache.ts). */
+  options: { includeArchived?: boolean; stamp?: ReadStamp } = {},
 ): Promise<OpenedPlan> {
   const partnership = await resolvePartnership(db, which);
   assertMayRead(actor, partnership.id);
+  const { stamp } = options;
   const planYear = year ?? (await currentPlanYear(db, partnership.id));
   if (!planYear) throw new NotFoundError('A plan for this partnership');
-  const [tree, years, glossary, principles] = await Promise.all([
+  const [tree, rest] = await Promise.all([
     loadPlanTree(db, partnership, planYear, options),
-    listPlanYears(db, partnership.id),
-    listGlossary(db, partnership.id),
-    listPrinciples(db, partnership.id),
+    cachedRead(db, stamp, `plan-context:${partnership.id}`, async () => {
+      const [years, glossary, principles] = await Promise.all([
+        listPlanYears(db, partnership.id),
+        listGlossary(db, partnership.id),
+        listPrinciples(db, partnership.id),
+      ]);
+      return { years, glossary, principles };
+    }),
   ]);
-  return { tree, years, glossary, principles };
+  return { tree, ...rest };
 }
 
 /** The plan year a reader lands on: the latest one; undefined for a partnership with no plan yet. */

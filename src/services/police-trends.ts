@@ -27,6 +27,7 @@ import {
 import type { Actor } from './actor.js';
 import { recordAudit } from './audit.js';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from './errors.js';
+import { cachedRead, type ReadStamp } from './read-cache.js';
 import { currentPlanYear, type PartnershipRow } from './plan-read.js';
 import {
   describeArea,
@@ -551,8 +552,20 @@ export async function getPriorityTrends(
   actor: Actor,
   partnership: PartnershipRow,
   priorityIds: readonly number[],
+  /** The request's, to read through the read cache (read-cache.ts). */
+  stamp?: ReadStamp,
 ): Promise<PriorityTrends> {
   assertMayRead(actor, partnership.id);
+  return cachedRead(db, stamp, `priority-trends:${partnership.id}:${priorityIds.join(',')}`, () =>
+    readPriorityTrends(db, partnership, priorityIds),
+  );
+}
+
+async function readPriorityTrends(
+  db: Db,
+  partnership: PartnershipRow,
+  priorityIds: readonly number[],
+): Promise<PriorityTrends> {
   const p = t.priorities;
   const wanted = priorityIds.length
     ? await db

@@ -9,9 +9,11 @@
  * early, against a 2-hour idle limit; a session changed on another instance differs from what
  * this one remembers, so it is written.
  */
-import { eq, lt } from 'drizzle-orm';
-import type { Db } from '../db/client.js';
+import { eq, lt, sql } from 'drizzle-orm';
+import { queryRows, type Db } from '../db/client.js';
 import { sessions } from '../db/schema.js';
+import { READ_STAMP_SQL } from './read-cache.js';
+import { SIGNED_IN_USER_SQL, signedInUserOf, type SignedInUser } from './users.js';
 
 type Callback = (error?: unknown) => void;
 /** The session type belongs to the web layer's plugin; the store passes it through untouched. */
@@ -23,10 +25,42 @@ interface StoredSession {
   [key: string]: unknown;
 }
 
+/**
+ * The store's read of a session brings the signed-in account and the request's read stamp
+ * (read-cache.ts) with it, in the same query: they wait under this key of the session the request
+ * gets, for the web layer to take (takeSignedIn) before anything else; never saved.
+ */
+const SIGNED_IN_KEY = '_signedInRead';
+
+export interface SignedInRead {
+  /** The account the session row names (null: none). */
+  userId: number | null;
+  /** That account, unless deactivated or gone. */
+  user: SignedInUser | undefined;
+  stamp: string;
+}
+
+/** What this request's session read brought (see SIGNED_IN_KEY), taken off the session. */
+export function takeSignedIn(session: object): SignedInRead | undefined {
+  const fields = session as Record<string, unknown>;
+  const read = fields[SIGNED_IN_KEY] as SignedInRead | undefined;
+  delete fields[SIGNED_IN_KEY];
+  return read;
+}
+
 /** A save that only moves the expiry on by less than this is skipped (see above). */
 export const SKIP_EXPIRY_MOVE_MS = 60_000;
 /** How many sessions' last writes are remembered (the oldest are forgotten first). */
 const REMEMBERED_WRITES = 10_000;
+
+/**
+ * A session's data less its cookie, as text with the keys in order: the database (jsonb) gives
+ * them back in its own order, and the same data must compare equal.
+ */
+function contentKey(data: StoredSession): string {
+  const { cookie: _cookie, [SIGNED_IN_KEY]: _read, ...content } = data;
+  return JSON.stringify(content, Object.keys(content).sort());
+}
 
 export class DatabaseSessionStore {
   /** What this instance last wrote (or read) for each session: its data less the cookie, and expiry. */
@@ -43,8 +77,8 @@ export class DatabaseSessionStore {
       ? new Date(session.cookie.expires)
       : new Date(Date.now() + this.maxAgeMs);
     const data = JSON.parse(JSON.stringify(session)) as StoredSession;
-    const { cookie: _cookie, ...content } = data;
-    const key = JSON.stringify(content);
+    delete data[SIGNED_IN_KEY];
+    const key = contentKey(data);
     const last = this.written.get(sid);
     if (last && last.data === key && expires.getTime() - last.expiresAt < SKIP_EXPIRY_MOVE_MS) {
       callback();
@@ -73,14 +107,30 @@ export class DatabaseSessionStore {
   }
 
   get(sid: string, callback: GetCallback): void {
-    this.db
-      .select()
-      .from(sessions)
-      .where(eq(sessions.sid, sid))
-      .then(([row]) => {
-        if (!row || row.expiresAt.getTime() <= Date.now()) return callback(null);
-        callback(null, row.data as never);
-      }, callback);
+    queryRows<{
+      data: StoredSession;
+      expires_at: Date | string;
+      user_id: number | null;
+      stamp: string;
+      id: number | null;
+      email: string;
+      name: string;
+      partnerships: number;
+    }>(
+      this.db,
+      sql`select s.data, s.expires_at, s.user_id, ${READ_STAMP_SQL} as stamp, ${SIGNED_IN_USER_SQL}
+      from sessions s left join users u on u.id = s.user_id and u.deactivated_at is null
+      where s.sid = ${sid}`,
+    ).then(([row]) => {
+      const expiresAt = row && new Date(row.expires_at).getTime();
+      if (!row || !expiresAt || expiresAt <= Date.now()) return callback(null);
+      // Requests of one session overlap: a read that started before this instance's last write
+      // must not make it forget that write (the expiry only moves on).
+      const last = this.written.get(sid);
+      if (!last || expiresAt > last.expiresAt) this.remember(sid, contentKey(row.data), expiresAt);
+      const read: SignedInRead = { userId: row.user_id, user: signedInUserOf(row), stamp: row.stamp };
+      callback(null, { ...row.data, [SIGNED_IN_KEY]: read } as never);
+    }, callback);
   }
 
   destroy(sid: string, callback: Callback): void {

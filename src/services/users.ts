@@ -5,11 +5,12 @@
 import argon2 from 'argon2';
 import { and, eq, isNull, sql } from 'drizzle-orm';
 import { z } from 'zod';
-import type { Db, Tx } from '../db/client.js';
+import { queryRows, type Db, type Tx } from '../db/client.js';
 import * as t from '../db/schema.js';
 import { ROLES, type Member, type Role } from '../domain/permissions.js';
 import type { Actor } from './actor.js';
 import { recordAudit } from './audit.js';
+import { cachedRead, READ_STAMP_SQL, type ReadStamp } from './read-cache.js';
 import { ForbiddenError, NotFoundError, ValidationError, validate } from './errors.js';
 
 export const MIN_PASSWORD_LENGTH = 12;
@@ -212,8 +213,58 @@ export async function getUser(db: Db, userId: number): Promise<SignedInUser | un
   return user;
 }
 
+/**
+ * The signed-in account of a request and the request's read stamp (read-cache.ts), read together
+ * in one query as the request starts. No account (deactivated, gone): user undefined.
+ */
+export async function getSignedIn(
+  db: Db,
+  userId: number,
+): Promise<{ user: SignedInUser | undefined; stamp: string }> {
+  const [row] = await queryRows<{
+    stamp: string;
+    id: number | null;
+    email: string;
+    name: string;
+    partnerships: number;
+  }>(
+    db,
+    sql`select ${READ_STAMP_SQL} as stamp, ${SIGNED_IN_USER_SQL}
+    from (select 1) as one
+    left join users u on u.id = ${userId} and u.deactivated_at is null`,
+  );
+  return { user: signedInUserOf(row!), stamp: row!.stamp };
+}
+
+/** The account of a row read with SIGNED_IN_USER_SQL (here and by the session store's read). */
+export function signedInUserOf(row: {
+  id: number | null;
+  email: string;
+  name: string;
+  partnerships: number;
+}): SignedInUser | undefined {
+  return row.id === null
+    ? undefined
+    : { id: row.id, email: row.email, name: row.name, partnerships: Number(row.partnerships) };
+}
+
+/** The columns of a signed-in account, from `users u` (left joined: all null when there is none). */
+export const SIGNED_IN_USER_SQL = sql`u.id, u.email, u.name,
+  (select count(*)::int from memberships m where m.user_id = u.id and m.deactivated_at is null) as partnerships`;
+
 /** The user's standing in a partnership, or undefined when they hold no role there. */
-export async function getMember(db: Db, userId: number, partnershipId: number): Promise<Member | undefined> {
+export async function getMember(
+  db: Db,
+  userId: number,
+  partnershipId: number,
+  stamp?: ReadStamp,
+): Promise<Member | undefined> {
+  return cachedRead(db, stamp, `member:${userId}:${partnershipId}`, () =>
+    readMember(db, userId, partnershipId),
+  );
+}
+
+async function readMember(db: Db, userId: number, partnershipId: number): Promise<Member | undefined> {
   const [row] = await db
     .select({
       userId: t.users.id,

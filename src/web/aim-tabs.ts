@@ -18,7 +18,9 @@ export async function aimTabs(
   actor: Actor,
   aimId: number,
   current: AimTab,
+  /** The request's read stamp (services/read-cache.ts), on pages. */
+  stamp?: string,
 ): Promise<AimTabs> {
-  const commentCount = await services.comments.count(actor, aimId);
+  const commentCount = await services.comments.count(actor, aimId, stamp);
   return { aimTab: current, commentCount: commentCount ?? null };
 }

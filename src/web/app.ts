@@ -24,6 +24,7 @@ import nunjucks from 'nunjucks';
 import type { Config } from '../config.js';
 import type { Services } from '../services/index.js';
 import type { SignedInUser } from '../services/users.js';
+import { takeSignedIn } from '../services/sessions.js';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../services/errors.js';
 import {
   MAX_UPLOAD_BYTES,
@@ -64,6 +65,16 @@ import { registerSiteRoutes } from './routes/site.js';
 declare module 'fastify' {
   interface FastifyRequest {
     user: SignedInUser | undefined;
+    /**
+     * The database's state when a signed-in page request started (services/read-cache.ts): reads
+     * given it may be served from the read cache. Undefined for forms' POSTs and signed-out requests.
+     */
+    readStamp: string | undefined;
+    /**
+     * The same for any signed-in request: a form's POST may give it to the reads it makes before
+     * it writes (the progress update does), never to one after.
+     */
+    startStamp: string | undefined;
     /** Temporary files of an upload to disk, removed once the request is answered (forms.ts). */
     uploadTempFiles: Set<string> | undefined;
   }
@@ -208,6 +219,8 @@ export async function buildApp({
   });
 
   app.decorateRequest('user', undefined);
+  app.decorateRequest('readStamp', undefined);
+  app.decorateRequest('startStamp', undefined);
   app.decorateRequest('uploadTempFiles', undefined);
   // An upload to disk's temporary files go once the request is answered (a refused CSRF token, an
   // error, a page re-shown), or abandoned; a route that keeps them takes them over first.
@@ -242,10 +255,18 @@ export async function buildApp({
   );
 
   // Who is signed in: the session names the account; a deactivated account ends the session.
+  // The same query reads the request's stamp for the read cache: pages (GET) use it; a request
+  // that writes does not, so what it reads after its own write is never an older copy.
+  // The session's read brought both (services/sessions.ts); a session made or changed since in
+  // this request (signing in) has them read now.
   app.addHook('preHandler', async (request) => {
+    const read = request.session ? takeSignedIn(request.session) : undefined;
     const userId = request.session?.userId;
     if (userId === undefined) return;
-    request.user = await services.users.getUser(userId);
+    const { user, stamp } = read && read.userId === userId ? read : await services.users.getSignedIn(userId);
+    request.user = user;
+    request.startStamp = stamp;
+    if (request.method === 'GET' || request.method === 'HEAD') request.readStamp = stamp;
     if (!request.user) {
       await request.session.regenerate();
     }

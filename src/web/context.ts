@@ -15,9 +15,13 @@ export async function partnershipContext(
   services: Services,
   request: FastifyRequest,
   slug: string,
+  /** The read stamp (services/read-cache.ts): the page's by default. */
+  stamp = request.readStamp,
 ): Promise<RequestContext> {
-  const partnership = await services.plans.getPartnershipBySlug(slug);
-  const member = request.user ? await services.users.getMember(request.user.id, partnership.id) : undefined;
+  const partnership = await services.plans.getPartnershipBySlug(slug, stamp);
+  const member = request.user
+    ? await services.users.getMember(request.user.id, partnership.id, stamp)
+    : undefined;
   const actor: Actor = member
     ? services.memberActor(member)
     : {

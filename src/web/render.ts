@@ -45,28 +45,35 @@ export function makeAbbreviator(
     );
 }
 
+// Made once: toLocaleString makes a formatter on every call, which pages with many dates feel.
+const DATE_TIME = new Intl.DateTimeFormat('en-GB', {
+  timeZone: 'Europe/London',
+  day: 'numeric',
+  month: 'long',
+  year: 'numeric',
+  hour: 'numeric',
+  minute: '2-digit',
+});
+const DATE = new Intl.DateTimeFormat('en-GB', {
+  timeZone: 'Europe/London',
+  day: 'numeric',
+  month: 'long',
+  year: 'numeric',
+});
+
 export function formatDateTime(value: Date | string | null | undefined): string {
   if (!value) return '';
-  const date = value instanceof Date ? value : new Date(value);
-  return date.toLocaleString('en-GB', {
-    timeZone: 'Europe/London',
-    day: 'numeric',
-    month: 'long',
-    year: 'numeric',
-    hour: 'numeric',
-    minute: '2-digit',
-  });
+  return formatWith(DATE_TIME, value instanceof Date ? value : new Date(value));
 }
 
 export function formatDate(value: Date | string | null | undefined): string {
   if (!value) return '';
-  const date = value instanceof Date ? value : new Date(`${value.slice(0, 10)}T12:00:00Z`);
-  return date.toLocaleDateString('en-GB', {
-    timeZone: 'Europe/London',
-    day: 'numeric',
-    month: 'long',
-    year: 'numeric',
-  });
+  return formatWith(DATE, value instanceof Date ? value : new Date(`${value.slice(0, 10)}T12:00:00Z`));
+}
+
+/** As toLocaleString words a date that is not one (format would throw). */
+function formatWith(format: Intl.DateTimeFormat, date: Date): string {
+  return Number.isNaN(date.getTime()) ? 'Invalid Date' : format.format(date);
 }
 
 export function configureNunjucks(env: nunjucks.Environment): void {
@@ -84,7 +91,17 @@ export function configureNunjucks(env: nunjucks.Environment): void {
   );
   env.addFilter('quarterLabel', (q: unknown) => (isQuarter(q) ? quarterLabel(q) : 'No quarter'));
   env.addFilter('quarterMonths', (q: unknown) => (isQuarter(q) ? quarterMonths(q) : ''));
-  env.addFilter('addedLabel', (d: string | null) => addedLabel(d) ?? '');
+  // A plan has a few dates "added" and shows them on every row: each is worded once.
+  const addedLabels = new Map<string, string>();
+  env.addFilter('addedLabel', (d: string | null) => {
+    if (!d) return '';
+    let label = addedLabels.get(d);
+    if (label === undefined) {
+      label = addedLabel(d) ?? '';
+      if (addedLabels.size < 1000) addedLabels.set(d, label);
+    }
+    return label;
+  });
   env.addFilter('dateTime', formatDateTime);
   env.addFilter('date', formatDate);
   env.addFilter('yearSlug', (year: string) => year.replace('/', '-'));
@@ -94,7 +111,20 @@ export function configureNunjucks(env: nunjucks.Environment): void {
  * Formatting of plan text for one partnership, given to every page as `fmt`:
  * {{ fmt.abbr(text) }}, {{ fmt.paras(text) }}, {{ fmt.items(list) }}. Each escapes first.
  */
-export function textHelpers(glossary: readonly { term: string; meaning: string }[]) {
+export function textHelpers(glossary: readonly { term: string; meaning: string }[]): TextHelpers {
+  // One set per glossary read: the pages of a cached plan share its glossary (services/read-cache.ts),
+  // so they share one compiled abbreviation pattern (a new RegExp each request starts slow again).
+  let helpers = helpersByGlossary.get(glossary);
+  if (!helpers) {
+    helpers = makeTextHelpers(glossary);
+    helpersByGlossary.set(glossary, helpers);
+  }
+  return helpers;
+}
+
+const helpersByGlossary = new WeakMap<object, TextHelpers>();
+
+function makeTextHelpers(glossary: readonly { term: string; meaning: string }[]) {
   const abbr = makeAbbreviator(glossary);
   const safe = (html: string) => new nunjucks.runtime.SafeString(html);
   return {
@@ -122,4 +152,4 @@ export function textHelpers(glossary: readonly { term: string; meaning: string }
     },
   };
 }
-export type TextHelpers = ReturnType<typeof textHelpers>;
+export type TextHelpers = ReturnType<typeof makeTextHelpers>;

@@ -4,8 +4,9 @@
  */
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sessions } from '../../src/db/schema.js';
-import { DatabaseSessionStore, SKIP_EXPIRY_MOVE_MS } from '../../src/services/sessions.js';
+import { sessions, users } from '../../src/db/schema.js';
+import { readStamp } from '../../src/services/read-cache.js';
+import { DatabaseSessionStore, SKIP_EXPIRY_MOVE_MS, takeSignedIn } from '../../src/services/sessions.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 
 let database: TestDatabase;
@@ -45,6 +46,65 @@ describe('the session store', () => {
     expect((await stored('s1'))?.expiresAt.toISOString(), 'the expiry a minute on').toBe(
       at(1_000 + SKIP_EXPIRY_MOVE_MS).toISOString(),
     );
+  });
+
+  it('skips saving a session read back unchanged, whatever order its keys come back in', async () => {
+    await save('s3', { userId: null, flash: 'm', _csrf: 'secret' }, at(0));
+    // Another instance (its own store) reads it: the database gives the keys back in its own order.
+    const other = new DatabaseSessionStore(database.db, 120 * 60_000);
+    const read = await new Promise<Record<string, unknown>>((resolve, reject) =>
+      other.get('s3', (error, session) => (error ? reject(error as Error) : resolve(session!))),
+    );
+    expect(read).toMatchObject({ userId: null, flash: 'm', _csrf: 'secret' });
+    await new Promise<void>((resolve, reject) =>
+      other.set(
+        's3',
+        {
+          _csrf: 'secret',
+          flash: 'm',
+          userId: null,
+          cookie: { expires: at(1_000), originalMaxAge: 7_200_000 },
+        },
+        (error) => (error ? reject(error as Error) : resolve()),
+      ),
+    );
+    expect((await stored('s3'))?.expiresAt.toISOString(), 'nothing new to write').toBe(at(0).toISOString());
+  });
+
+  it('reads the signed-in account and the read stamp with the session, and never saves them', async () => {
+    const [user] = await database.db
+      .insert(users)
+      .values({ email: 'reader@example.org', name: 'Rea Der' })
+      .returning({ id: users.id });
+    await save('s4', { userId: user!.id, _csrf: 'secret' }, at(0));
+    const session = await new Promise<Record<string, unknown>>((resolve, reject) =>
+      store.get('s4', (error, found) => (error ? reject(error as Error) : resolve(found!))),
+    );
+    const read = takeSignedIn(session);
+    expect(read).toMatchObject({
+      userId: user!.id,
+      user: { id: user!.id, name: 'Rea Der', partnerships: 0 },
+    });
+    expect(read?.stamp).toMatch(/^\d+:\d+:/);
+    if (database.kind === 'pglite') expect(read?.stamp).toBe(await readStamp(database.db));
+    expect(takeSignedIn(session), 'taken once').toBeUndefined();
+
+    await database.db.update(users).set({ deactivatedAt: new Date() }).where(eq(users.id, user!.id));
+    const again = await new Promise<Record<string, unknown>>((resolve, reject) =>
+      store.get('s4', (error, found) => (error ? reject(error as Error) : resolve(found!))),
+    );
+    expect(takeSignedIn({ ...again }), 'a deactivated account is no one').toMatchObject({
+      userId: user!.id,
+      user: undefined,
+    });
+    // Saved as it came (not taken): what was read is left out of the row.
+    await save('s4', { ...again, flash: 'new' }, at(SKIP_EXPIRY_MOVE_MS * 2));
+    expect((await stored('s4'))?.data).toEqual({
+      userId: user!.id,
+      _csrf: 'secret',
+      flash: 'new',
+      cookie: { expires: at(SKIP_EXPIRY_MOVE_MS * 2).toISOString(), originalMaxAge: 7_200_000 },
+    });
   });
 
   it('writes again after a destroy, even with the same data', async () => {

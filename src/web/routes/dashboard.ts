@@ -87,6 +87,7 @@ export function registerDashboardRoutes(app: FastifyInstance, services: Services
       page.partnership,
       page.tree.plan.year,
       quarter,
+      request.readStamp,
     );
     return { page, dashboard };
   }
@@ -133,7 +134,7 @@ export function registerDashboardRoutes(app: FastifyInstance, services: Services
           page.member,
           page.partnership,
           page.tree.priorities.map((p) => p.id),
-          { heading: 'Crime trends by priority', idPrefix: 'dashboard-trend' },
+          { heading: 'Crime trends by priority', idPrefix: 'dashboard-trend', stamp: request.readStamp },
         ),
       });
     },

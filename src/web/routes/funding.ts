@@ -72,10 +72,17 @@ function totalsDisplay(row: FundingTotalsRow) {
 }
 
 /** What an aim's page shows of its funding (views/funding/aim-funding.njk). */
-export async function aimFunding(services: Services, actor: Actor, aim: AimNode, base: string) {
+export async function aimFunding(
+  services: Services,
+  actor: Actor,
+  aim: AimNode,
+  base: string,
+  /** The request's read stamp (services/read-cache.ts), on pages. */
+  stamp?: string,
+) {
   const [lines, targets] = await Promise.all([
-    services.funding.listForAim(actor, aim.id),
-    services.funding.targets(actor, aim.id),
+    services.funding.listForAim(actor, aim.id, stamp),
+    services.funding.targets(actor, aim.id, stamp),
   ]);
   return {
     lines: lines.map(display),

@@ -32,12 +32,20 @@ export async function loadPlanPage(
   services: Services,
   request: Parameters<typeof partnershipContext>[1],
   params: PlanParams,
-  options: { includeArchived?: boolean } = {},
+  /**
+   * stamp: a read stamp for a form's POST that reads the plan before it writes (its pages' GETs
+   * have request.readStamp already; services/read-cache.ts).
+   */
+  options: { includeArchived?: boolean; stamp?: string | undefined } = {},
 ) {
   const year = parsePlanYear(params.year);
   if (!year) throw new NotFoundError(`The plan ${params.year}`);
-  const context = await partnershipContext(services, request, params.slug);
-  const opened = await services.plans.openPlan(context.actor, context.partnership, year, options);
+  const stamp = options.stamp ?? request.readStamp;
+  const context = await partnershipContext(services, request, params.slug, stamp);
+  const opened = await services.plans.openPlan(context.actor, context.partnership, year, {
+    includeArchived: options.includeArchived,
+    stamp,
+  });
   const base = planPath(opened.tree);
   const fmt = textHelpers(opened.glossary);
   const canEdit = canEditPlanStructure(context.member, context.partnership.id);
@@ -83,7 +91,7 @@ export function registerPlanRoutes(app: FastifyInstance, services: Services): vo
       nav: 'plan',
       sections,
       priorities: page.tree.priorities,
-      updateQuarters: await openQuartersForUpdates(services, page),
+      updateQuarters: await openQuartersForUpdates(services, page, request.readStamp),
     });
   });
 
@@ -113,15 +121,19 @@ export function registerPlanRoutes(app: FastifyInstance, services: Services): vo
         aim,
         actions,
         priorities,
-        ...(await aimTabs(services, page.actor, aim.id, 'actions')),
-        aimFunding: await aimFunding(services, page.actor, aim, page.base),
+        ...(await aimTabs(services, page.actor, aim.id, 'actions', request.readStamp)),
+        aimFunding: await aimFunding(services, page.actor, aim, page.base, request.readStamp),
         priorityTrend: await priorityTrendSection(
           services,
           page.actor,
           page.member,
           page.partnership,
           priorities.map((p) => p.id),
-          { heading: 'Crime trends for the priorities of this aim', idPrefix: 'aim-trend' },
+          {
+            heading: 'Crime trends for the priorities of this aim',
+            idPrefix: 'aim-trend',
+            stamp: request.readStamp,
+          },
         ),
       });
     },

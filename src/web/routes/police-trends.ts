@@ -104,11 +104,11 @@ export async function priorityTrendSection(
   member: Member | undefined,
   partnership: PartnershipRow,
   priorityIds: readonly number[],
-  options: { heading: string; idPrefix: string },
+  options: { heading: string; idPrefix: string; stamp?: string | undefined },
 ) {
   if (!priorityIds.length) return null;
   if (!actor.system && !canReadEvidence(member, partnership.id)) return null;
-  const found = await services.policeTrends.priorityTrends(actor, partnership, priorityIds);
+  const found = await services.policeTrends.priorityTrends(actor, partnership, priorityIds, options.stamp);
   const evidence = `/p/${partnership.slug}/evidence`;
   const items = await Promise.all(
     found.trends.map(async (p) => ({

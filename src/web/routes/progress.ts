@@ -107,17 +107,23 @@ function mayListUpdates(page: PlanPage): boolean {
  * The quarters whose cycle is open, for a link to "Your updates for Q4" on the plan's pages: only
  * for lead officers and the coordinator.
  */
-export async function openQuartersForUpdates(services: Services, page: PlanPage): Promise<Quarter[]> {
+export async function openQuartersForUpdates(
+  services: Services,
+  page: PlanPage,
+  /** The request's read stamp (services/read-cache.ts), on pages. */
+  stamp?: string,
+): Promise<Quarter[]> {
   if (!mayListUpdates(page)) return [];
-  const cycles = await services.cycles.list(page.actor, page.tree.plan.id);
+  const cycles = await services.cycles.list(page.actor, page.tree.plan.id, stamp);
   return cycles.filter((c) => cyclePhase(c) === 'open').map((c) => c.quarter);
 }
 
 export function registerProgressRoutes(app: FastifyInstance, services: Services): void {
   // ——— One action's update ———
 
-  async function load(request: Parameters<typeof loadPlanPage>[1], params: Params) {
-    const page = await loadPlanPage(services, request, params);
+  /** stamp: given by the POST, whose reads here all come before its write (read-cache.ts). */
+  async function load(request: Parameters<typeof loadPlanPage>[1], params: Params, stamp?: string) {
+    const page = await loadPlanPage(services, request, params, { stamp });
     const found = findAction(page.tree, Number(params.id));
     if (!(await services.progress.mayUpdate(page.actor, found.action.id))) {
       throw new ForbiddenError(
@@ -180,7 +186,9 @@ export function registerProgressRoutes(app: FastifyInstance, services: Services)
   );
 
   app.post<{ Params: Params }>('/p/:slug/plans/:year/actions/:id/progress', async (request, reply) => {
-    const ctx = await load(request, request.params);
+    // The plan as it stood when the request came: the save checks the action and its version
+    // again in its own transaction; the plan serves the redirect and a form shown again.
+    const ctx = await load(request, request.params, request.startStamp);
     const body = formBody(request.body);
     const quarter = parseQuarter(body.quarter ?? '');
     const intent = intentOf(body.intent);

@@ -1,0 +1,117 @@
+/**
+ * The limit of this stack on this machine, for bench/load.ts: a bare Fastify app (no session, no
+ * CSRF, no helmet, no logging, no database) with @fastify/view and the app's own Nunjucks set-up
+ * (same template folders, filters and production caching) rendering the same templates with the
+ * same context objects the real routes pass to reply.view, held in memory.
+ *
+ *   DATA_DIR=… | DATABASE_URL=…  LIMIT_PAGES='["/p/…", …]'  PORT=…  node --import tsx bench/limit-server.ts
+ *
+ * To capture the contexts it first builds the real app in this process over the benchmark's
+ * database (before the app's own server opens it), signs in as the coordinator through inject and
+ * requests each page once, with every route's handler wrapped to record what it renders. Then the
+ * app and the database are closed and only the bare server runs. A POST to a progress form is
+ * parsed (form body) and answered with the same 303 redirect, without saving anything.
+ */
+import crypto from 'node:crypto';
+import fastifyFormbody from '@fastify/formbody';
+import fastifyView from '@fastify/view';
+import Fastify, { type FastifyReply, type RouteHandlerMethod } from 'fastify';
+import nunjucks from 'nunjucks';
+import { loadConfig } from '../src/config.js';
+import { openDatabase } from '../src/db/client.js';
+import { createServices } from '../src/services/index.js';
+import { buildApp } from '../src/web/app.js';
+import { configureNunjucks, govukDir, viewsDir } from '../src/web/render.js';
+import { BENCH_PASSWORD, COORDINATOR } from './support.js';
+
+interface Rendered {
+  template: string;
+  data: Record<string, unknown>;
+}
+
+const pages = JSON.parse(process.env.LIMIT_PAGES ?? '[]') as string[];
+const secret = crypto.randomBytes(36).toString('base64url');
+
+/** Requests each page from the real app once and keeps what its route rendered. */
+async function capture(): Promise<Map<string, Rendered>> {
+  const config = loadConfig({
+    NODE_ENV: 'production',
+    SESSION_SECRET: secret,
+    LOG_LEVEL: 'silent',
+    DATA_DIR: process.env.DATA_DIR,
+    DATABASE_URL: process.env.DATABASE_URL,
+  });
+  const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  const captured = new Map<string, Rendered>();
+  try {
+    const app = await buildApp({
+      config,
+      services: createServices(database),
+      sessionSecret: secret,
+      onRoute: (route) => {
+        const handler = route.handler as RouteHandlerMethod;
+        route.handler = function (request, reply) {
+          const view = reply.view.bind(reply);
+          (reply as { view: FastifyReply['view'] }).view = ((template: string, data: object) => {
+            captured.set(request.url, { template, data: data as Record<string, unknown> });
+            return view(template, data);
+          }) as FastifyReply['view'];
+          return handler.call(this, request, reply);
+        };
+      },
+    });
+    try {
+      const form = await app.inject({ url: '/sign-in' });
+      const cookie0 = String(form.headers['set-cookie']).split(';')[0]!;
+      const token = /name="_csrf" value="([^"]+)"/.exec(form.body)![1]!;
+      const signedIn = await app.inject({
+        method: 'POST',
+        url: '/sign-in',
+        headers: { cookie: cookie0, 'content-type': 'application/x-www-form-urlencoded' },
+        payload: new URLSearchParams({
+          _csrf: token,
+          email: COORDINATOR,
+          password: BENCH_PASSWORD,
+        }).toString(),
+      });
+      const cookie = String(signedIn.headers['set-cookie']).split(';')[0]!;
+      for (const url of pages) {
+        const response = await app.inject({ url, headers: { cookie } });
+        if (response.statusCode !== 200 || !captured.has(url)) {
+          throw new Error(`${url} answered ${response.statusCode} in the capture`);
+        }
+      }
+    } finally {
+      await app.close();
+    }
+  } finally {
+    await database.close();
+  }
+  return captured;
+}
+
+const captured = await capture();
+
+const app = Fastify({ logger: false });
+await app.register(fastifyFormbody, { bodyLimit: 256 * 1024 });
+await app.register(fastifyView, {
+  engine: { nunjucks },
+  templates: [viewsDir, govukDir],
+  options: { onConfigure: configureNunjucks, noCache: false },
+});
+app.get('/ready', async () => ({ ok: true }));
+app.get('/*', async (request, reply) => {
+  const page = captured.get(request.url);
+  if (!page) return reply.code(404).send('not captured');
+  return reply.view(page.template, page.data);
+});
+app.post<{ Params: { slug: string; year: string; id: string }; Body: Record<string, string> }>(
+  '/p/:slug/plans/:year/actions/:id/progress',
+  async (request, reply) => {
+    const { slug, year } = request.params;
+    if (!request.body.quarter) return reply.code(400).send('no quarter');
+    return reply.redirect(`/p/${slug}/plans/${year}/aims/1.1#action-1`, 303);
+  },
+);
+await app.listen({ host: process.env.HOST ?? '127.0.0.1', port: Number(process.env.PORT ?? 0) });
+process.on('SIGTERM', () => void app.close().then(() => process.exit(0)));

@@ -1,0 +1,282 @@
+/**
+ * Pages under load against the stack's own limit, and the server's memory (issue 8; never run by
+ * `npm test`).
+ *
+ *   node --import tsx bench/load.ts                                 # embedded PGlite
+ *   bash scripts/with-postgres.sh node --import tsx bench/load.ts   # PGlite, then PostgreSQL
+ *
+ * For each database (PGlite in a fresh data folder; PostgreSQL in a fresh database on the server of
+ * DATABASE_URL, when it is set): loads the demo and the quarterly round (Q3 closed, Q4 open) with
+ * the services, then starts
+ *  - the real server, `node --import tsx src/main.ts` with NODE_ENV=production (templates cached,
+ *    logging at info to a file, the scheduler on), and
+ *  - the limit, bench/limit-server.ts: a bare Fastify route rendering the same templates from the
+ *    same context objects, captured from the real app and held in memory.
+ * It signs in as the coordinator (GET and POST /sign-in with the form's CSRF token) and runs
+ * autocannon (BENCH_CONNECTIONS, default 50; BENCH_SECONDS each, default 20; after a warm-up of
+ * BENCH_WARMUP_SECONDS, default 3) against the plan page, the whole plan filtered by section and
+ * quarter, an aim, the dashboard and a progress update POST, on the limit and then on the app.
+ * The POST saves a real update through the form (CSRF token, version): each request takes an
+ * action and quarter (136 of them) no other request has in flight and sends the version it last
+ * saved, so 50 connections do not collide (unless time-outs use up the free ones: a conflict, 409,
+ * is then an error like any other). An error is a connection error, a time-out or any answer but 2xx/3xx.
+ * Memory: the app's resident set (VmRSS) idle after start and after the load run.
+ * Prints a table and, last, one JSON line {"bench":"load", …}.
+ */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import autocannon from 'autocannon';
+import {
+  csrfTokenOf,
+  loadAverage,
+  machine,
+  prepareDatabase,
+  round1,
+  rssMb,
+  signIn,
+  startServer,
+  type ChildServer,
+  type ProgressSlot,
+} from './support.js';
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
+const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 3);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
+/** Targets of the issue: app rps / limit rps, and p99. */
+const TARGET_RATIO = { pglite: 0.5, postgres: 0.7 } as const;
+const TARGET_P99_MS = 100;
+
+const base = '/p/sosafe/plans/2024-25';
+const pages = [
+  { name: 'plan', url: base },
+  { name: 'document, section 2 and Q3', url: `${base}/document?section=2&quarter=3` },
+  { name: 'aim 3.1', url: `${base}/aims/3.1` },
+  { name: 'dashboard Q3', url: `${base}/dashboard?quarter=3` },
+] as const;
+
+interface Figures {
+  rps: number;
+  p50: number;
+  p99: number;
+  requests: number;
+  errors: number;
+  timeouts: number;
+}
+
+function figuresOf(result: autocannon.Result): Figures {
+  const bad = Object.entries(result.statusCodeStats ?? {})
+    .filter(([code]) => !/^[23]\d\d$/.test(code))
+    .reduce((sum, [, stats]) => sum + (stats as { count: number }).count, 0);
+  return {
+    rps: round1(result.requests.average),
+    p50: round1(result.latency.p50),
+    p99: round1(result.latency.p99),
+    requests: result.requests.total,
+    // autocannon's errors count its time-outs too.
+    errors: result.errors + bad,
+    timeouts: result.timeouts,
+  };
+}
+
+function cannon(options: autocannon.Options): Promise<autocannon.Result> {
+  return new Promise((resolve, reject) => {
+    autocannon({ timeout: 10, ...options }, (error, result) => (error ? reject(error) : resolve(result)));
+  });
+}
+
+/** A GET page: warm up, then measure. */
+async function loadGet(server: ChildServer, url: string, cookie: string | undefined): Promise<Figures> {
+  const headers = cookie ? { cookie } : {};
+  if (WARMUP_SECONDS > 0) {
+    await cannon({ url: `${server.baseUrl}${url}`, connections: 10, duration: WARMUP_SECONDS, headers });
+  }
+  return figuresOf(
+    await cannon({ url: `${server.baseUrl}${url}`, connections: CONNECTIONS, duration: SECONDS, headers }),
+  );
+}
+
+/**
+ * The progress POST. Each request takes a slot (an action and a quarter) no request in flight
+ * holds, sends that slot's version and, once saved (303), counts it one on.
+ */
+async function loadPost(
+  server: ChildServer,
+  slots: ProgressSlot[],
+  cookie: string,
+  csrf: string,
+): Promise<Figures & { saved: number; conflicts: number }> {
+  const free = [...slots];
+  /** Slots lent to a request; one that timed out is never given back (its save may yet be made). */
+  const lent = new Set<ProgressSlot>();
+  let saved = 0;
+  let conflicts = 0;
+  let n = 0;
+  const run = (connections: number, duration: number) =>
+    cannon({
+      url: server.baseUrl,
+      connections,
+      duration,
+      headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' },
+      requests: [
+        {
+          method: 'POST',
+          setupRequest: (request, context) => {
+            // With every slot lent (many time-outs), the longest lent goes again: it may conflict.
+            const slot = free.shift() ?? lent.values().next().value!;
+            lent.delete(slot);
+            lent.add(slot);
+            (context as { slot?: ProgressSlot }).slot = slot;
+            n += 1;
+            const body = new URLSearchParams({
+              _csrf: csrf,
+              quarter: String(slot.quarter),
+              intent: 'submit',
+              status: n % 2 ? 'on_track' : 'at_risk',
+              text: `Progress under load, save ${n}: partners met and the work goes on as planned.`,
+              evidenceUrl: '',
+              ...(slot.version === undefined ? {} : { version: String(slot.version) }),
+            });
+            return {
+              ...request,
+              path: `${base}/actions/${slot.actionId}/progress`,
+              body: body.toString(),
+            };
+          },
+          onResponse: (status, _body, context) => {
+            const slot = (context as { slot: ProgressSlot }).slot;
+            if (status === 303) {
+              slot.version = (slot.version ?? 0) + 1;
+              saved += 1;
+            } else if (status === 409) conflicts += 1;
+            if (lent.delete(slot)) free.push(slot);
+          },
+        },
+      ],
+    });
+  if (WARMUP_SECONDS > 0) await run(10, WARMUP_SECONDS);
+  saved = 0;
+  conflicts = 0;
+  return { ...figuresOf(await run(CONNECTIONS, SECONDS)), saved, conflicts };
+}
+
+interface PageResult {
+  page: string;
+  app: Figures;
+  limit: Figures;
+  ratio: number;
+}
+
+async function runOn(databaseUrl: string | undefined) {
+  const prepared = await prepareDatabase(databaseUrl);
+  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'pp-bench-load-'));
+  const servers: ChildServer[] = [];
+  try {
+    const limit = await startServer({
+      script: 'bench/limit-server.ts',
+      env: { ...prepared.env, LIMIT_PAGES: JSON.stringify(pages.map((p) => p.url)) },
+      logFile: path.join(scratch, 'limit.log'),
+      readyPath: '/ready',
+    });
+    servers.push(limit);
+    const app = await startServer({
+      script: 'src/main.ts',
+      env: {
+        ...prepared.env,
+        NODE_ENV: 'production',
+        SESSION_SECRET: crypto.randomBytes(36).toString('base64url'),
+        ...(process.env.BENCH_APP_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_APP_NODE_OPTIONS } : {}),
+      },
+      logFile: path.join(scratch, 'app.log'),
+    });
+    servers.push(app);
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    const idleRssMb = rssMb(app.pid);
+    const { cookie } = await signIn(app.baseUrl);
+    const results: PageResult[] = [];
+    for (const page of pages) {
+      const limitFigures = await loadGet(limit, page.url, undefined);
+      const appFigures = await loadGet(app, page.url, cookie);
+      results.push({
+        page: page.name,
+        app: appFigures,
+        limit: limitFigures,
+        ratio: Number((appFigures.rps / limitFigures.rps).toFixed(2)),
+      });
+      process.stderr.write(`${prepared.kind} ${page.name}: ${JSON.stringify(results.at(-1))}\n`);
+    }
+    const first = prepared.slots[0]!;
+    const csrf = await csrfTokenOf(
+      app.baseUrl,
+      `${base}/actions/${first.actionId}/progress?quarter=${first.quarter}`,
+      cookie,
+    );
+    const {
+      saved: _limitSaved,
+      conflicts: _limitConflicts,
+      ...limitPost
+    } = await loadPost(limit, structuredClone(prepared.slots), cookie, csrf);
+    const { saved, conflicts, ...appPost } = await loadPost(app, prepared.slots, cookie, csrf);
+    results.push({
+      page: 'progress update POST',
+      app: appPost,
+      limit: limitPost,
+      ratio: Number((appPost.rps / limitPost.rps).toFixed(2)),
+    });
+    process.stderr.write(
+      `${prepared.kind} POST: ${JSON.stringify(results.at(-1))} saved ${saved}, conflicts ${conflicts}\n`,
+    );
+    const afterLoadRssMb = rssMb(app.pid);
+    return {
+      database: prepared.kind,
+      targetRatio: TARGET_RATIO[prepared.kind],
+      pages: results,
+      progressSaves: { saved, conflicts },
+      memory: { idleRssMb, afterLoadRssMb, limitRssMb: rssMb(limit.pid) },
+      met: results.every(
+        (r) => r.ratio >= TARGET_RATIO[prepared.kind] && r.app.p99 < TARGET_P99_MS && r.app.errors === 0,
+      ),
+    };
+  } finally {
+    for (const server of servers.reverse()) await server.stop();
+    await prepared.remove();
+    fs.rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+const loadBefore = loadAverage();
+const runs = [await runOn(undefined)];
+if (process.env.DATABASE_URL) runs.push(await runOn(process.env.DATABASE_URL));
+
+console.log(machine());
+console.log(`load average before: ${loadBefore.join(', ')}; after: ${loadAverage().join(', ')}`);
+console.log(`autocannon: ${CONNECTIONS} connections, ${SECONDS} s a page, signed in as the coordinator`);
+console.log('');
+console.log(
+  '| database | page | app req/s | limit req/s | ratio | app p50 | app p99 | limit p99 | errors (of them time-outs) |',
+);
+console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+for (const run of runs) {
+  for (const r of run.pages) {
+    console.log(
+      `| ${run.database} | ${r.page} | ${r.app.rps} | ${r.limit.rps} | ${r.ratio} | ${r.app.p50} ms | ${r.app.p99} ms | ${r.limit.p99} ms | ${r.app.errors} (${r.app.timeouts}) |`,
+    );
+  }
+}
+console.log('');
+for (const run of runs) {
+  console.log(
+    `${run.database}: RSS idle ${run.memory.idleRssMb} MB, after the load ${run.memory.afterLoadRssMb} MB; progress saves ${run.progressSaves.saved}, conflicts ${run.progressSaves.conflicts}; targets (ratio ≥ ${run.targetRatio}, p99 < ${TARGET_P99_MS} ms, no errors) ${run.met ? 'met' : 'not met'}`,
+  );
+}
+console.log(
+  JSON.stringify({
+    bench: 'load',
+    machine: machine(),
+    loadAverage: { before: loadBefore, after: loadAverage() },
+    connections: CONNECTIONS,
+    seconds: SECONDS,
+    runs,
+  }),
+);
