@@ -20,6 +20,7 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { openDatabase, type Database, type Db } from '../../src/db/client.js';
 import { loadDemo } from '../../src/services/demo.js';
+import { exitDescription, findFreePort, terminate as terminateProcess } from './processes.js';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const NGINX_PATH = process.env.NGINX_PATH || '/usr/sbin/nginx';
@@ -42,47 +43,12 @@ process.once('exit', () => {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** A port nobody listens on right now: bind port 0, read what the system gave, let it go. */
-export async function findFreePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.unref();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = address !== null && typeof address === 'object' ? address.port : 0;
-      server.close(() => (port ? resolve(port) : reject(new Error('no port'))));
-    });
-  });
-}
-
-function waitForExit(child: ChildProcess, ms: number): Promise<boolean> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(true);
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => {
-      child.off('exit', onExit);
-      resolve(false);
-    }, ms);
-    const onExit = () => {
-      clearTimeout(timer);
-      resolve(true);
-    };
-    child.once('exit', onExit);
-  });
-}
-
 /**
  * `signal` (SIGTERM), then the child's signal to end at once (SIGKILL for an app) if it has not
  * gone after the grace period. Resolves once it has exited.
  */
 async function terminate(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
-  if (!(await waitForExit(child, 0))) {
-    child.kill(signal);
-    if (!(await waitForExit(child, STOP_GRACE_MS))) {
-      child.kill(children.get(child) ?? 'SIGKILL');
-      await waitForExit(child, STOP_GRACE_MS);
-    }
-  }
+  await terminateProcess(child, { signal, kill: children.get(child) ?? 'SIGKILL', graceMs: STOP_GRACE_MS });
   children.delete(child);
 }
 
@@ -113,7 +79,7 @@ function spawnLogged(
     exited = `could not be started: ${error.message}`;
   });
   child.once('exit', (code, signal) => {
-    exited = signal ? `was killed by ${signal}` : `exited with code ${String(code)}`;
+    exited = exitDescription(code, signal);
     children.delete(child);
   });
   return { child, output: () => output, exited: () => exited };

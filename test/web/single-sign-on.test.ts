@@ -7,7 +7,7 @@ import { and, desc, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as t from '../../src/db/schema.js';
 import { emailFromClaims } from '../../src/services/oidc.js';
-import { findFreePort } from '../e2e/support/app.js';
+import { findFreePort } from '../support/processes.js';
 import { createTestApp, DEMO, Session, type TestApp } from '../support/app.js';
 import { CookieClient, redirectTarget } from '../support/cookie-client.js';
 import { startOidcProvider, type TestOidcProvider } from '../support/oidc-provider.js';

@@ -9,11 +9,11 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { inject } from 'vitest';
+import { exitDescription, findFreePort, terminate } from '../../support/processes.js';
 
 /** The password of every demo user in an app started here. */
 export const DEMO_PASSWORD_FOR_TESTS = 'correct-horse-battery-staple-42';
@@ -54,23 +54,6 @@ process.once('exit', () => {
   for (const child of running) child.kill('SIGKILL');
 });
 
-/** A port nobody listens on right now: bind port 0, read what the system gave, let it go. */
-export async function findFreePort(host = '127.0.0.1'): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.unref();
-    server.once('error', reject);
-    server.listen(0, host, () => {
-      const address = server.address();
-      if (address === null || typeof address === 'string') {
-        server.close(() => reject(new Error(`could not read the port of ${String(address)}`)));
-        return;
-      }
-      server.close(() => resolve(address.port));
-    });
-  });
-}
-
 /** The environment of the test run, less what must not leak into the app. */
 function inheritedEnv(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env };
@@ -81,25 +64,6 @@ function inheritedEnv(): NodeJS.ProcessEnv {
   // A browser test gets its own embedded database, even when the db suite runs on a server.
   delete env.DATABASE_URL;
   return env;
-}
-
-function exitDescription(code: number | null, signal: NodeJS.Signals | null): string {
-  return signal ? `was killed by ${signal}` : `exited with code ${String(code)}`;
-}
-
-function waitForExit(child: ChildProcess, ms: number): Promise<boolean> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(true);
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => {
-      child.off('exit', onExit);
-      resolve(false);
-    }, ms);
-    const onExit = () => {
-      clearTimeout(timer);
-      resolve(true);
-    };
-    child.once('exit', onExit);
-  });
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -151,13 +115,7 @@ export async function startApp(options: StartAppOptions = {}): Promise<RunningAp
   let stopped: Promise<void> | undefined;
   const stop = (stopOptions: { keepData?: boolean } = {}): Promise<void> => {
     stopped ??= (async () => {
-      if (!(await waitForExit(child, 0))) {
-        child.kill('SIGTERM');
-        if (!(await waitForExit(child, STOP_GRACE_MS))) {
-          child.kill('SIGKILL');
-          await waitForExit(child, STOP_GRACE_MS);
-        }
-      }
+      await terminate(child, { graceMs: STOP_GRACE_MS });
       running.delete(child);
       if (!stopOptions.keepData) {
         fs.rmSync(dataDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
