@@ -2,6 +2,7 @@
  * Opens the database: embedded PGlite under DATA_DIR by default, a PostgreSQL server through a
  * `pg` pool when DATABASE_URL is set. Both speak the same schema and migrations.
  */
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -125,6 +126,8 @@ export class CopyRowError extends Error {
  * queries still run between the statements (and wait while `transaction` runs).
  */
 export interface CopySession {
+  /** On PostgreSQL copyCsv may run inside `transaction`; on PGlite not (its COPY waits for it). */
+  kind: 'postgres' | 'pglite';
   db: Db;
   /**
    * COPY `target` (a table and its column list) from CSV (FORMAT csv, no header): on PostgreSQL
@@ -164,6 +167,7 @@ export async function withCopySession<T>(db: Db, work: (session: CopySession) =>
     try {
       const clientDb = drizzlePg(client, { schema }) as unknown as Db;
       return await work({
+        kind: 'postgres',
         db: clientDb,
         async copyCsv(target, chunks) {
           const copy = client.query(copyFrom(`copy ${target} from stdin with (format csv)`));
@@ -186,6 +190,7 @@ export async function withCopySession<T>(db: Db, work: (session: CopySession) =>
   }
   const pglite = pglites.get(db)!;
   return work({
+    kind: 'pglite',
     db,
     async copyCsv(target, chunks) {
       let linesBefore = 0;
@@ -205,6 +210,47 @@ export async function withCopySession<T>(db: Db, work: (session: CopySession) =>
     },
     transaction: (run) => db.transaction(run),
   });
+}
+
+/** The key of the session advisory lock each PostgreSQL database handle (an instance) holds. */
+const instanceLocks = new WeakMap<Db, Promise<{ key: number; client: pg.Client }>>();
+
+/**
+ * PostgreSQL: this instance's key, a random number whose session advisory lock a connection of its
+ * own holds until the database is closed (or the connection is lost), so that another instance can
+ * tell whether this one still lives: pg_try_advisory_xact_lock(key) fails while it does. Null on
+ * PGlite (one process: nothing else shares the database).
+ */
+export async function instanceLock(db: Db): Promise<number | null> {
+  const pool = pools.get(db);
+  if (!pool) return null;
+  let held = instanceLocks.get(db);
+  if (!held) {
+    const forget = () => {
+      if (instanceLocks.get(db) === lock) instanceLocks.delete(db);
+    };
+    const lock = (async () => {
+      const client = new pg.Client(pool.options);
+      client.on('error', () => {
+        forget(); // the connection is lost, and the lock with it: the next call takes a new key
+        client.end().catch(() => undefined);
+      });
+      await client.connect();
+      const key = crypto.randomInt(1, 2 ** 47);
+      await client.query('select pg_advisory_lock($1)', [key]);
+      return { key, client };
+    })();
+    lock.catch(forget);
+    instanceLocks.set(db, lock);
+    held = lock;
+  }
+  return (await held).key;
+}
+
+async function releaseInstanceLock(db: Db): Promise<void> {
+  const held = instanceLocks.get(db);
+  instanceLocks.delete(db);
+  if (held) await (await held.catch(() => undefined))?.client.end().catch(() => undefined);
 }
 
 async function openPostgres(url: string): Promise<Database> {
@@ -230,7 +276,10 @@ async function openPostgres(url: string): Promise<Database> {
       }
     },
     health: () => health(db, 'postgres'),
-    close: () => pool.end(),
+    async close() {
+      await releaseInstanceLock(db);
+      await pool.end();
+    },
   };
 }
 

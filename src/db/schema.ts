@@ -757,9 +757,15 @@ export const partnershipAreas = pgTable(
 export const policeStreetCrimes = pgTable(
   'police_street_crimes',
   {
-    // A thousand ids at a time: an import takes tens of thousands at once.
-    id: bigint('id', { mode: 'number' }).primaryKey().generatedByDefaultAsIdentity({ cache: 1000 }),
-    force: text('force').notNull(),
+    // No id: nothing reads a row by itself (a force's month is replaced and counted as a whole),
+    // and a primary key's index cost every import (migration 0012 dropped it).
+    /**
+     * The file's "Reported by". The import's COPY leaves it out: its default is the force the
+     * import set for its transaction (`set local pp.import_force`); elsewhere it is given.
+     */
+    force: text('force')
+      .notNull()
+      .default(sql`nullif(current_setting('pp.import_force', true), '')`),
     /** 'YYYY-MM', as police.uk writes it. */
     month: text('month').notNull(),
     /** Empty for anti-social behaviour, which police.uk publishes without a crime id. */
@@ -779,7 +785,9 @@ export const policeStreetCrimes = pgTable(
     // The one index: every reader (the import's replace and recount, the month's summary) asks for
     // a force's month; the trends read the counts below. Migration 0011 dropped what cost every
     // import for nothing: a month-and-LSOA index nobody read, and a check of the month's form on
-    // every row (the import checks every row's month, and a file's rows share one).
+    // every row (the import checks every row's month, and a file's rows share one). A BRIN index
+    // instead costs less to keep but the planner reads the whole table until ANALYZE has seen the
+    // new rows, and summarising each import's pages cost what it saved (docs/police-uk.md).
     index('police_street_crimes_force_month').on(t.force, t.month),
   ],
 );
@@ -788,9 +796,10 @@ export const policeStreetCrimes = pgTable(
 export const policeOutcomes = pgTable(
   'police_outcomes',
   {
-    // A thousand ids at a time: an import takes tens of thousands at once.
-    id: bigint('id', { mode: 'number' }).primaryKey().generatedByDefaultAsIdentity({ cache: 1000 }),
-    force: text('force').notNull(),
+    // No id, and `force` from the import's setting when COPY leaves it out: as police_street_crimes.
+    force: text('force')
+      .notNull()
+      .default(sql`nullif(current_setting('pp.import_force', true), '')`),
     /** 'YYYY-MM': the month of the outcome, not of the crime. */
     month: text('month').notNull(),
     crimeId: text('crime_id').notNull(),
@@ -1108,6 +1117,12 @@ export const policeUkImports = pgTable(
     error: text('error'),
     startedAt: timestamp('started_at', { withTimezone: true }).notNull().defaultNow(),
     finishedAt: timestamp('finished_at', { withTimezone: true }),
+    /**
+     * The instance running the import (PostgreSQL): the key of the session advisory lock it holds
+     * while it lives (src/db/client.ts instanceLock). An import still 'running' whose runner's lock
+     * can be taken was left by an instance that has gone. Null on the embedded database.
+     */
+    runner: bigint('runner', { mode: 'number' }),
   },
   (t) => [
     check('police_uk_imports_state', sql`${t.state} in ('running', 'done', 'failed')`),

@@ -135,6 +135,47 @@ export class CsvRowSplitter {
   }
 }
 
+const SPACE = 0x20;
+const TAB = 0x09;
+const COMMA = 0x2c;
+/** A space or tab just before a field's end: before a comma, a closing quote or a row's end. */
+const atFieldEnd = (space: number) => [COMMA, QUOTE, LF, CR].map((end) => Buffer.from([space, end]));
+const SPACE_AT_FIELD_END = atFieldEnd(SPACE);
+const TAB_AT_FIELD_END = atFieldEnd(TAB);
+
+/**
+ * Whether whole rows of CSV (as CsvRowSplitter gives them; `rows` of them) may hold a value with
+ * spaces, tabs or line breaks at its end, or a line break or carriage return inside it: a space or
+ * tab before a field's end, a carriage return not ending a line, more lines than rows (a quoted
+ * line break), or a space at the very end. May say yes for a value that has none (a quoted ", "),
+ * never no for one that has. With a check of each value's first character (done by the database),
+ * this tells a file whose values need no trimming without reading its fields.
+ */
+export function mayHoldSpaceAtValueEnd(chunk: Buffer, rows: number): boolean {
+  if (SPACE_AT_FIELD_END.some((pattern) => chunk.includes(pattern))) return true;
+  // Tabs are rare: one look for any before four for one at a field's end.
+  if (chunk.includes(TAB) && TAB_AT_FIELD_END.some((pattern) => chunk.includes(pattern))) return true;
+  const last = chunk[chunk.length - 1];
+  if (last === SPACE || last === TAB) return true;
+  for (let at = chunk.indexOf(CR); at !== -1; at = chunk.indexOf(CR, at + 1)) {
+    if (chunk[at + 1] !== LF) return true;
+  }
+  let lines = 0;
+  for (let at = chunk.indexOf(LF); at !== -1; at = chunk.indexOf(LF, at + 1)) lines++;
+  // The last row may end without a line break (the file's last).
+  return lines > rows;
+}
+
+const HEX = [Buffer.from('0x'), Buffer.from('0X')];
+
+/**
+ * Whether CSV may hold a number written in hexadecimal (`0x10`), which PostgreSQL reads as a
+ * coordinate but the detailed check refuses. Says yes for any "0x" at all.
+ */
+export function mayHoldHexNumber(chunk: Buffer): boolean {
+  return HEX.some((pattern) => chunk.includes(pattern));
+}
+
 /**
  * The line (from 1, the header's) on which data row `row` (from 1) starts, reading quotes as
  * CsvRowSplitter does: a quoted line break makes a row span lines. For a message about a row.

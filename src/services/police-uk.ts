@@ -11,6 +11,7 @@ import { and, count, desc, eq, getTableColumns, inArray, isNull, or, sql, type S
 import type { AnyPgColumn } from 'drizzle-orm/pg-core';
 import {
   CopyRowError,
+  instanceLock,
   queryRows,
   withCopySession,
   type CopySession,
@@ -29,6 +30,8 @@ import {
   CsvRowSplitter,
   isPoliceUkMonth,
   lineOfRow,
+  mayHoldHexNumber,
+  mayHoldSpaceAtValueEnd,
   OUTCOMES_HEADERS,
   PoliceUkFileError,
   recognisePoliceUkHeader,
@@ -73,6 +76,12 @@ export interface ImportOptions {
   name?: string;
   /** Stops the import (the server is stopping): nothing is written. */
   signal?: AbortSignal;
+  /**
+   * Told which way the file was written: 'fast' (PostgreSQL: COPY straight into the police table,
+   * then checked) or 'detailed' (staged, every row checked, then written; PGlite, or the fast path
+   * rolled back). For tests and the benchmark.
+   */
+  onPath?: (path: 'fast' | 'detailed') => void;
   /** Runs in the import's transaction once the rows are in: what commits with them (an upload's state). */
   beforeCommit?: (tx: Tx, result: PoliceUkImportResult) => Promise<void>;
 }
@@ -87,16 +96,19 @@ function requireImporter(actor: Actor): void {
 }
 
 /**
- * Imports one police.uk file as a stream, never holding it in memory, and lets the database read it:
- * 1. the header row is checked here (a file that is not police.uk's is refused at once);
- * 2. the rows are COPied as CSV into a temporary table of text columns, `n` numbering them in the
+ * Imports one police.uk file as a stream, never holding it in memory, and lets the database read it.
+ * The header row is checked here (a file that is not police.uk's is refused at once). Then, on
+ * PostgreSQL, the fast path (importFast): in one transaction the month is deleted, the file COPied
+ * straight into its police table, checked and counted in one scan, audited; a file it cannot vouch
+ * for is rolled back and goes the detailed way (importRows), as every file does on PGlite:
+ * 1. the rows are COPied as CSV into a temporary table of text columns, `n` numbering them in the
  *    file's order (staging: no police table is touched, and on the embedded database other
  *    queries run between the chunks, so a page polling the progress is answered);
- * 3. one query checks every row there (the first bad one is refused, naming its line);
- * 4. in one transaction: delete the file's (force, month) of its kind, so a re-import replaces the
+ * 2. one query checks every row there (the first bad one is refused, naming its line);
+ * 3. in one transaction: delete the file's (force, month) of its kind, so a re-import replaces the
  *    month, INSERT … SELECT the rows, count the month again (refreshMonthCounts) and record the
  *    audit event.
- * Any bad row stops the import before step 4, with a PoliceUkFileError naming the file and the line.
+ * Any bad row stops the import before step 3, with a PoliceUkFileError naming the file and the line.
  */
 export async function importPoliceUkFile(
   db: Db,
@@ -112,11 +124,16 @@ export async function importPoliceUkFile(
   } catch (error) {
     throw new PoliceUkFileError(`${name}: cannot read it: ${(error as Error).message}`);
   }
-  const kind = wrapFileError(name, () => recognisePoliceUkHeader(readHeader(file)));
+  const { header, firstRow } = readStart(file);
+  const kind = wrapFileError(name, () => recognisePoliceUkHeader(header));
+  const source = { file, name, kind, totalBytes };
   try {
-    return await withCopySession(db, (session) =>
-      importRows(session, { file, name, kind, totalBytes }, actor, options),
-    );
+    return await withCopySession(db, async (session) => {
+      const first = session.kind === 'postgres' ? fastPathKey(firstRow) : undefined;
+      const fast = first && (await importFast(session, source, first, actor, options));
+      options.onPath?.(fast ? 'fast' : 'detailed');
+      return fast || (await importRows(session, source, actor, options));
+    });
   } catch (error) {
     throw toFileError(name, error);
   }
@@ -137,11 +154,15 @@ function wrapFileError<T>(file: string, work: () => T): T {
   }
 }
 
-/** The header row: the file's first line (police.uk headers hold no quotes or line breaks). */
-function readHeader(file: string): string[] {
+/**
+ * The file's first line, the header row (police.uk headers hold no quotes or line breaks), and the
+ * first data row as far as the first 64 KB hold it (for the fast path's force and month; a guess,
+ * which the fast path's checks confirm).
+ */
+function readStart(file: string): { header: string[]; firstRow: string[] | undefined } {
   const handle = fs.openSync(file, 'r');
   try {
-    const buffer = Buffer.alloc(4096);
+    const buffer = Buffer.alloc(64 * 1024);
     const length = fs.readSync(handle, buffer, 0, buffer.length, 0);
     const text = buffer.subarray(0, length).toString('utf8');
     const end = text.search(/\r?\n/);
@@ -149,10 +170,24 @@ function readHeader(file: string): string[] {
     if (firstLine.trim() === '')
       throw new PoliceUkFileError('line 1: the file is empty: it has no header row.');
     const [fields] = parseSync(firstLine, { bom: true, relax_quotes: true }) as string[][];
-    return fields ?? [];
+    return { header: fields ?? [], firstRow: end === -1 ? undefined : readFirstRow(text.slice(end)) };
   } finally {
     fs.closeSync(handle);
   }
+}
+
+function readFirstRow(rest: string): string[] | undefined {
+  const line = /^\r?\n([^\r\n]+)\r?\n/.exec(rest)?.[1];
+  if (!line) return undefined;
+  try {
+    return (parseSync(line, { relax_column_count: true }) as string[][])[0];
+  } catch {
+    return undefined; // quotes across lines, or not CSV: the detailed path reads and judges it
+  }
+}
+
+function readHeader(file: string): string[] {
+  return readStart(file).header;
 }
 
 /** The kind of a police.uk file from its header row; a PoliceUkFileError (line 1) for any other file. */
@@ -213,6 +248,40 @@ async function importRows(
 }
 
 /**
+ * The file's whole rows as they are read, the header left out, chunks that end at a row's end;
+ * `reported` follows the progress last reported.
+ */
+async function* wholeRows(
+  { file, totalBytes }: ImportFile,
+  { onProgress, signal }: ImportOptions,
+  reported: { rows: number; bytesRead: number },
+  inspect?: (chunk: Buffer, rows: number) => void,
+): AsyncGenerator<Buffer> {
+  const input = fs.createReadStream(file, { highWaterMark: READ_BYTES });
+  const splitter = new CsvRowSplitter({ skipHeader: true });
+  try {
+    for await (const bytes of input as AsyncIterable<Buffer>) {
+      stopIfAborted(signal);
+      const before = splitter.rows;
+      const rows = splitter.push(bytes);
+      if (rows) {
+        inspect?.(rows, splitter.rows - before);
+        Object.assign(reported, { rows: splitter.rows, bytesRead: input.bytesRead });
+        onProgress?.(reported.rows, reported.bytesRead, totalBytes);
+        yield rows;
+      }
+    }
+    const last = splitter.end();
+    if (last) {
+      inspect?.(last, 1);
+      yield last;
+    }
+  } finally {
+    input.destroy();
+  }
+}
+
+/**
  * The file's rows into the staging table with COPY (CSV), the header left out: how many, and the
  * progress last reported.
  */
@@ -220,33 +289,19 @@ async function stageRows(
   session: CopySession,
   table: string,
   columns: string[],
-  { file, totalBytes }: ImportFile,
-  { onProgress, signal }: ImportOptions,
+  source: ImportFile,
+  options: ImportOptions,
 ): Promise<{ rows: number; reported: { rows: number; bytesRead: number } }> {
   const reported = { rows: 0, bytesRead: 0 };
-  const input = fs.createReadStream(file, { highWaterMark: READ_BYTES });
-  const splitter = new CsvRowSplitter({ skipHeader: true });
-  async function* wholeRows(): AsyncGenerator<Buffer> {
-    for await (const bytes of input as AsyncIterable<Buffer>) {
-      stopIfAborted(signal);
-      const rows = splitter.push(bytes);
-      if (rows) {
-        Object.assign(reported, { rows: splitter.rows, bytesRead: input.bytesRead });
-        onProgress?.(reported.rows, reported.bytesRead, totalBytes);
-        yield rows;
-      }
-    }
-    const last = splitter.end();
-    if (last) yield last;
-  }
   try {
-    const rows = await session.copyCsv(`${table} (${columns.join(', ')})`, wholeRows());
+    const rows = await session.copyCsv(
+      `${table} (${columns.join(', ')})`,
+      wholeRows(source, options, reported),
+    );
     return { rows, reported };
   } catch (error) {
     if (error instanceof CopyRowError) throw new PoliceUkFileError(copyRowMessage(error, columns.length));
     throw error;
-  } finally {
-    input.destroy();
   }
 }
 
@@ -380,7 +435,17 @@ async function writeRows(
   await tx.execute(insertRows(kind, table, force, month));
   options.onWrite?.(rows, rows);
   await refreshMonthCounts(tx, kind, force, month);
-  const result = { file: name, kind, force, month, rows, replaced };
+  return finishImport(tx, { file: name, kind, force, month, rows, replaced }, actor, options);
+}
+
+/** The import's audit event and what commits with it (`beforeCommit`), in its transaction. */
+async function finishImport(
+  tx: Tx,
+  result: PoliceUkImportResult,
+  actor: Actor,
+  options: ImportOptions,
+): Promise<PoliceUkImportResult> {
+  const { kind, force, month, rows, replaced } = result;
   await recordAudit(tx, actor, {
     // A coordinator's import is in their partnership's audit trail; the command line's in none.
     partnershipId: actor.member?.partnershipId ?? null,
@@ -393,6 +458,100 @@ async function writeRows(
   });
   await options.beforeCommit?.(tx, result);
   return result;
+}
+
+/** The police tables' columns in the order of the file's (the force is the column left out). */
+const FILE_COLUMNS: Record<PoliceUkKind, string> = {
+  street: `crime_id, month, reported_by, falls_within, longitude, latitude, location, lsoa_code,
+    lsoa_name, crime_type, last_outcome_category, context`,
+  outcomes: `crime_id, month, reported_by, falls_within, longitude, latitude, location, lsoa_code,
+    lsoa_name, outcome_type`,
+};
+
+/** The fast path's guess of the file's force and month, from its first row; none if it has none. */
+function fastPathKey(firstRow: string[] | undefined): { force: string; month: string } | undefined {
+  const force = firstRow?.[2]?.replace(/^[ \t\r\n]+|[ \t\r\n]+$/g, '');
+  const month = firstRow?.[1];
+  if (!force || !month || !isPoliceUkMonth(month)) return undefined;
+  return { force, month };
+}
+
+/** Outside a valid file, what the fast path rolls back for: the detailed path judges the file. */
+class NotFastPath extends Error {}
+
+/**
+ * SQL true for a row COPY wrote that the detailed path would have written otherwise or refused:
+ * a value with spaces, tabs or line breaks around it (the detailed path trims them), an empty
+ * value (it writes null, or refuses the row), another force, or a bad coordinate. A row of another
+ * month is not in the month counted, so it shows as a missing row.
+ */
+function fastPathBadRow(kind: PoliceUkKind, force: string): SQL {
+  const values = ['crime_id', 'falls_within', 'location', 'lsoa_code', 'lsoa_name'].concat(
+    kind === 'street' ? ['crime_type', 'last_outcome_category', 'context'] : ['outcome_type'],
+  );
+  // A value's first character a space, tab or line break (or another control character, or none:
+  // those only cost the detailed path). Its last is looked at as the file is read (importFast).
+  const spaceFirst = values.map((column) => `ascii(${column}) < 33`);
+  // Empty where the detailed path writes null or refuses the row (not `location`: it writes '').
+  const empty = values.filter((column) => column !== 'location').map((column) => `${column} = ''`);
+  return sql`reported_by <> ${force} or (longitude is null) <> (latitude is null)
+    or abs(longitude) > 180 or abs(latitude) > 90 or ${sql.raw([...spaceFirst, ...empty].join(' or '))}`;
+}
+
+/**
+ * The fast path (PostgreSQL), for a valid file: in one transaction, delete the month, COPY the file
+ * straight into its police table (the force from the column's default, set for the transaction),
+ * then one scan of the month checks and counts it (refreshMonthCounts with the checks). A row COPY
+ * refuses (a coordinate that is no number, a required value missing), a row another month's or
+ * failing a check rolls it all back, and the result is undefined: the detailed path (importRows)
+ * then reads the file again, to write it as it always did or refuse it naming the line. The force
+ * and month are the first row's as read here; a file whose rows all agree shows it.
+ */
+async function importFast(
+  session: CopySession,
+  source: ImportFile,
+  first: { force: string; month: string },
+  actor: Actor,
+  options: ImportOptions,
+): Promise<PoliceUkImportResult | undefined> {
+  const { kind } = source;
+  const { force, month } = first;
+  const table = kind === 'street' ? 'police_street_crimes' : 'police_outcomes';
+  let checked = false; // past here an error is the import's, not the file's
+  try {
+    return await session.transaction(async (tx) => {
+      await tx.execute(sql`set local work_mem = '64MB'`);
+      await tx.execute(sql`set local jit = off`);
+      await tx.execute(sql`select set_config('pp.import_force', ${force}, true)`);
+      const replaced = await deleteMonth(tx, kind, force, month);
+      const reported = { rows: 0, bytesRead: 0 };
+      let spaces = false;
+      const inspect = (chunk: Buffer, chunkRows: number) => {
+        spaces ||= mayHoldSpaceAtValueEnd(chunk, chunkRows) || mayHoldHexNumber(chunk);
+      };
+      const rows = await session.copyCsv(
+        `${table} (${FILE_COLUMNS[kind]})`,
+        wholeRows(source, options, reported, inspect),
+      );
+      if (spaces) throw new NotFastPath();
+      const counted = await refreshMonthCounts(tx, kind, force, month, fastPathBadRow(kind, force));
+      if (!rows || counted.rows !== rows || counted.bad > 0) throw new NotFastPath();
+      if (reported.rows !== rows || reported.bytesRead !== source.totalBytes) {
+        options.onProgress?.(rows, source.totalBytes, source.totalBytes);
+      }
+      options.onWrite?.(rows, rows);
+      stopIfAborted(options.signal);
+      checked = true;
+      return finishImport(tx, { file: source.name, kind, force, month, rows, replaced }, actor, options);
+    });
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    // Class 22 (data: bad CSV, a number that is none) and 23 (a required value missing).
+    const refused = typeof code === 'string' && (code.startsWith('22') || code.startsWith('23'));
+    if (!checked && (error instanceof NotFastPath || error instanceof CopyRowError || refused))
+      return undefined;
+    throw error;
+  }
 }
 
 async function deleteMonth(tx: Tx, kind: PoliceUkKind, force: string, month: string): Promise<number> {
@@ -675,6 +834,7 @@ export async function startPoliceUkUpload(
     }
   }
   if (problems.length) throw new ValidationError(problems);
+  const runner = await instanceLock(db);
   const ids = await db.transaction(async (tx) => {
     const rows = await tx
       .insert(policeUkImports)
@@ -684,6 +844,7 @@ export async function startPoliceUkUpload(
           userId: actor.userId!,
           filename: file.filename,
           totalBytes: file.bytes,
+          runner,
         })),
       )
       .returning({ id: policeUkImports.id });
@@ -785,16 +946,25 @@ export async function stopPoliceUkImports(db: Db): Promise<void> {
 }
 
 /**
- * At start-up: an import still 'running' from before this process started was left by a process
- * that has gone; it is marked failed. A row whose import's transaction is running in another
- * instance (PostgreSQL) is locked by it and skipped.
+ * At start-up: an import still 'running' whose instance has gone is marked failed. On PostgreSQL
+ * each instance holds an advisory lock for as long as it lives (instanceLock) and an import row
+ * names its instance (`runner`): the import is failed only if that lock can be taken, so a restart
+ * of one instance leaves another's imports alone, queued or staging (their rows are not locked).
+ * A row with no runner (from before migration 0012) is judged by its start, as on the embedded
+ * database, where this one process is every instance: what started before it did has gone.
  */
 export async function failInterruptedPoliceUkImports(db: Db, startedBefore: Date): Promise<number> {
+  const runner = await instanceLock(db); // this instance's, taken before looking at the others'
+  const before = sql`started_at < ${startedBefore.toISOString()}::timestamptz`;
+  const gone =
+    runner === null
+      ? before
+      : sql`case when runner is null then ${before} else pg_try_advisory_xact_lock(runner) end`;
   const rows = await queryRows<{ id: number }>(
     db,
     sql`update police_uk_imports set state = 'failed', error = filename || ': ' || ${RESTARTED},
         finished_at = now()
-      where id in (select id from police_uk_imports where state = 'running' and started_at < ${startedBefore.toISOString()}::timestamptz
+      where id in (select id from police_uk_imports where state = 'running' and ${gone}
         for update skip locked)
       returning id`,
   );

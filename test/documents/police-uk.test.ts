@@ -6,6 +6,8 @@ import { describe, expect, it } from 'vitest';
 import {
   CsvRowSplitter,
   lineOfRow,
+  mayHoldHexNumber,
+  mayHoldSpaceAtValueEnd,
   OUTCOMES_HEADERS,
   PoliceUkFileError,
   recognisePoliceUkHeader,
@@ -104,5 +106,40 @@ describe('the line a row starts on', () => {
     const text = 'h1,h2\na,"one\ntwo"\nb,c\r\n"d\n\n",e\nf,g\n';
     const lineOf = (row: number) => lineOfRow([Buffer.from(text)], row);
     expect(await Promise.all([1, 2, 3, 4].map(lineOf))).toEqual([2, 4, 5, 8]);
+  });
+});
+
+describe('a value that may end with a space', () => {
+  const whole = (text: string, rows: number) => mayHoldSpaceAtValueEnd(Buffer.from(text), rows);
+
+  it('says no for the real file, as the fast path reads it, and for values with spaces inside', () => {
+    const text = fs.readFileSync(STREET, 'utf8');
+    const body = text.slice(text.indexOf('\n') + 1);
+    const rows = body.trimEnd().split('\n').length;
+    expect(whole(body, rows)).toBe(false);
+    expect(whole('a b,c d,"e, f"\r\ng h,,""\r\n', 2)).toBe(false);
+    expect(whole('a,b\nc,d', 2)).toBe(false); // the last row without its line break
+  });
+
+  it('says yes for a space or tab at any value’s end, a lone carriage return, or a quoted line break', () => {
+    for (const [text, rows] of [
+      ['a ,b\n', 1], // before a comma
+      ['a,b\t\n', 1], // before the line's end
+      ['a,b \r\n', 1], // before a Windows line end
+      ['a,"b "\n', 1], // before a closing quote
+      ['a,b\nc,d ', 2], // at the file's end
+      ['a,b\rc\n', 1], // a carriage return inside a value
+      ['a,"b\nc"\n', 1], // a quoted line break (and perhaps one at a value's end)
+    ] as const) {
+      expect(whole(text, rows), JSON.stringify(text)).toBe(true);
+    }
+  });
+});
+
+describe('a number in hexadecimal', () => {
+  it('is seen wherever "0x" is, and not in the real file', () => {
+    expect(mayHoldHexNumber(Buffer.from('a,0x1A,b\n'))).toBe(true);
+    expect(mayHoldHexNumber(Buffer.from('a, 0X10,b\n'))).toBe(true);
+    expect(mayHoldHexNumber(fs.readFileSync(STREET))).toBe(false);
   });
 });

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parse } from 'csv-parse/sync';
-import { and, count, eq, isNull } from 'drizzle-orm';
+import { and, count, eq, isNull, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auditEvents, policeOutcomes, policeStreetCrimes } from '../../src/db/schema.js';
 import { memberActor, systemActor } from '../../src/services/actor.js';
@@ -356,7 +356,7 @@ describe('values as the file has them', () => {
       .select()
       .from(policeStreetCrimes)
       .where(eq(policeStreetCrimes.month, '1999-01'))
-      .orderBy(policeStreetCrimes.id);
+      .orderBy(sql`${policeStreetCrimes.crimeId} nulls first`);
     expect(rows.map((r) => [r.crimeId, r.location, r.longitude, r.lsoaCode, r.lastOutcomeCategory])).toEqual([
       [null, odd, -0.2, 'E01000001', null],
       ['X1', 'No location', null, null, 'Under investigation'],
