@@ -45,13 +45,7 @@ if (!process.env.DATABASE_URL) {
 
 async function signedInCookie(cluster: Cluster): Promise<string> {
   const browser = new CookieClient();
-  const form = await browser.get(`${cluster.proxyUrl}/sign-in`);
-  const csrf = /name="_csrf" value="([^"]+)"/.exec(await form.text())?.[1] ?? '';
-  const signIn = await browser.postForm(`${cluster.proxyUrl}/sign-in`, {
-    _csrf: csrf,
-    email: 'coordinator@sosafe.example',
-    password: CLUSTER_DEMO_PASSWORD,
-  });
+  const signIn = await browser.signIn(cluster.proxyUrl, 'coordinator@sosafe.example', CLUSTER_DEMO_PASSWORD);
   if (signIn.status !== 302) throw new Error(`Signing in answered ${signIn.status}`);
   const cookie = browser.cookiesFor(cluster.proxyUrl).join('; ');
   const page = await fetch(`${cluster.proxyUrl}${PAGE}`, { headers: { cookie }, redirect: 'manual' });

@@ -33,13 +33,7 @@ it('loads the demo once when two instances start together on an empty database',
 
   // The demo's password works through nginx, on whichever instance answers.
   const browser = new CookieClient();
-  const form = await browser.get(`${cluster.proxyUrl}/sign-in`);
-  const csrf = /name="_csrf" value="([^"]+)"/.exec(await form.text())?.[1] ?? '';
-  const signIn = await browser.postForm(`${cluster.proxyUrl}/sign-in`, {
-    _csrf: csrf,
-    email: 'coordinator@sosafe.example',
-    password: CLUSTER_DEMO_PASSWORD,
-  });
+  const signIn = await browser.signIn(cluster.proxyUrl, 'coordinator@sosafe.example', CLUSTER_DEMO_PASSWORD);
   expect(signIn.status).toBe(302);
   for (const instance of cluster.instances) {
     const account = await browser.get(`${instance.baseUrl}/account`);

@@ -15,7 +15,7 @@ import { openQuarter } from '../../src/services/cycles.js';
 import { Mailer } from '../../src/services/mail.js';
 import { getMember } from '../../src/services/users.js';
 import { CLUSTER_DEMO_PASSWORD, startCluster, type Cluster } from '../support/cluster.js';
-import { CookieClient, redirectTarget } from '../support/cookie-client.js';
+import { CookieClient, csrfToken, redirectTarget } from '../support/cookie-client.js';
 import { startSmtpSink, type SmtpSink } from '../support/smtp.js';
 
 const COORDINATOR = 'coordinator@sosafe.example';
@@ -68,24 +68,12 @@ afterAll(async () => {
   await smtp?.close();
 });
 
-function csrfToken(html: string): string {
-  const token = /name="_csrf" value="([^"]+)"/.exec(html)?.[1];
-  if (!token) throw new Error(`No CSRF token in the page:\n${html.slice(0, 500)}`);
-  return token;
-}
-
 describe('a session across instances', () => {
   it('signing in through A works on B, a form from A is accepted by B, and signing out on B ends it on A', async () => {
     const [a, b] = cluster.instances;
     const browser = new CookieClient();
     // Cookies are per host, not port: one browser session for A, B and nginx, all on 127.0.0.1.
-    const form = await browser.get(`${a.baseUrl}/sign-in`);
-    expect(form.status).toBe(200);
-    const signIn = await browser.postForm(`${a.baseUrl}/sign-in`, {
-      _csrf: csrfToken(await form.text()),
-      email: COORDINATOR,
-      password: CLUSTER_DEMO_PASSWORD,
-    });
+    const signIn = await browser.signIn(a.baseUrl, COORDINATOR, CLUSTER_DEMO_PASSWORD);
     expect(signIn.status).toBe(302);
     expect(browser.cookiesFor(a.baseUrl).join(';')).toContain('pp_session=');
 
@@ -236,12 +224,7 @@ describe('restarting one instance under load', () => {
   it('loses no request: nginx passes on what the stopping instance could not answer', async () => {
     const [a] = cluster.instances;
     const browser = new CookieClient();
-    const form = await browser.get(`${cluster.proxyUrl}/sign-in`);
-    const signIn = await browser.postForm(`${cluster.proxyUrl}/sign-in`, {
-      _csrf: csrfToken(await form.text()),
-      email: COORDINATOR,
-      password: CLUSTER_DEMO_PASSWORD,
-    });
+    const signIn = await browser.signIn(cluster.proxyUrl, COORDINATOR, CLUSTER_DEMO_PASSWORD);
     expect(signIn.status).toBe(302);
     const cookie = browser.cookiesFor(cluster.proxyUrl).join('; ');
     const logBefore = cluster.accessLog().length;
