@@ -34,10 +34,17 @@ export function nextAimNumber(section: number, existing: readonly string[]): str
   return `${section}.${highest + 1}`;
 }
 
+/** "August 2024": made once (toLocaleDateString would build a new formatter on every call). */
+const MONTH_YEAR = new Intl.DateTimeFormat('en-GB', {
+  month: 'long',
+  year: 'numeric',
+  timeZone: 'Europe/London',
+});
+
 /** "Added August 2024" for an aim added part-way through the plan year. */
 export function addedLabel(addedOn: string | null | undefined): string | undefined {
   if (!addedOn) return undefined;
   const date = new Date(`${addedOn.slice(0, 10)}T12:00:00Z`);
   if (Number.isNaN(date.getTime())) return undefined;
-  return `Added ${date.toLocaleDateString('en-GB', { month: 'long', year: 'numeric', timeZone: 'Europe/London' })}`;
+  return `Added ${MONTH_YEAR.format(date)}`;
 }

@@ -8,7 +8,7 @@
  * to its lead with a comment; once the quarter is closed, a change is an amendment to what the
  * board was shown.
  */
-import { and, asc, desc, eq, inArray, isNotNull, isNull, lt, ne, or } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, isNotNull, isNull, lt, ne, or, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { allQueries, type Db, type Tx } from '../db/client.js';
 import * as t from '../db/schema.js';
@@ -380,9 +380,9 @@ async function saveInTransaction(
   actionId: number,
   quarter: Quarter,
   form: ProgressInput,
-  options: { planId?: number; key: (field: string) => string },
+  options: { planId?: number; key: (field: string) => string; action?: ActionContext },
 ): Promise<SavedProgress> {
-  const action = await actionLeadership(tx, actionId);
+  const action = options.action ?? (await actionLeadership(tx, actionId));
   if (options.planId !== undefined && action.planId !== options.planId) throw new NotFoundError('The action');
   requireProgressWriter(actor, action);
   // Lock the action row so two first saves of the same quarter queue up rather than collide.
@@ -484,22 +484,77 @@ function outcome(next: NextState, amendment: boolean) {
   return { state: next.state, late: next.late, amendment };
 }
 
+/** Where the plan's pages show an action: its aim's number and its number among the aim's live actions. */
+export interface ActionPlace {
+  aimNumber: string;
+  actionNumber: number;
+}
+
+/**
+ * The place of a live action (its aim and section live too) in the plan of this partnership and
+ * year, in one query; NotFoundError when it is not one of that plan's live actions.
+ */
+async function actionPlaceIn(
+  db: Db | Tx,
+  actionId: number,
+  plan: { partnershipId: number; year: string },
+): Promise<ActionPlace> {
+  if (!Number.isSafeInteger(actionId) || actionId <= 0) throw new NotFoundError('The action');
+  const [row] = await db
+    .select({
+      aimNumber: t.aims.number,
+      // The tree's order: position, then id, among the aim's live actions.
+      actionNumber: sql<number>`(select count(*) from actions s where s.aim_id = ${t.actions.aimId}
+        and s.archived_at is null and (s.position, s.id) <= (${t.actions.position}, ${t.actions.id}))`.mapWith(
+        Number,
+      ),
+    })
+    .from(t.actions)
+    .innerJoin(t.aims, eq(t.aims.id, t.actions.aimId))
+    .innerJoin(t.sections, eq(t.sections.id, t.aims.sectionId))
+    .innerJoin(t.plans, eq(t.plans.id, t.aims.planId))
+    .where(
+      and(
+        eq(t.actions.id, actionId),
+        isNull(t.actions.archivedAt),
+        isNull(t.aims.archivedAt),
+        isNull(t.sections.archivedAt),
+        eq(t.plans.partnershipId, plan.partnershipId),
+        eq(t.plans.year, plan.year),
+      ),
+    );
+  if (!row) throw new NotFoundError('The action');
+  return row;
+}
+
 /**
  * Adds the update for a quarter, or changes it: input { quarter, status, text, evidenceUrl,
  * intent: 'draft' | 'submit' (default submit), version }. Adding when one already exists, or
  * changing with a stale version, is a conflict that carries the update as it now stands.
+ *
+ * All in one transaction, in this order: the action (with `within`, one of that plan's live
+ * actions, else NotFoundError), the permission (ForbiddenError), the form (ValidationError), the
+ * cycle's rules and the version. With `within` the result says where the action is shown (`place`),
+ * so the form's POST needs no other read of the plan.
  */
 export async function saveProgress(
   db: Db,
   actor: Actor,
   actionId: number,
   input: unknown,
-): Promise<SavedProgress> {
+  options: { within?: { partnershipId: number; year: string } } = {},
+): Promise<SavedProgress & { place?: ActionPlace }> {
   const { form, quarter, problems } = checkProgress(input, undefined, true);
-  if (problems.size || quarter === undefined) {
-    throw new ValidationError(listProblems(FORM_ORDER, problems, (f) => f));
-  }
-  return db.transaction((tx) => saveInTransaction(tx, actor, actionId, quarter, form, { key: (f) => f }));
+  return db.transaction(async (tx) => {
+    const place = options.within ? await actionPlaceIn(tx, actionId, options.within) : undefined;
+    const action = await actionLeadership(tx, actionId);
+    requireProgressWriter(actor, action);
+    if (problems.size || quarter === undefined) {
+      throw new ValidationError(listProblems(FORM_ORDER, problems, (f) => f));
+    }
+    const saved = await saveInTransaction(tx, actor, actionId, quarter, form, { key: (f) => f, action });
+    return place ? { ...saved, place } : saved;
+  });
 }
 
 /**

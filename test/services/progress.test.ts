@@ -245,6 +245,43 @@ describe('saving as a draft or submitting', () => {
   });
 });
 
+describe('saving from the plan’s form, within a plan', () => {
+  const within = () => ({ partnershipId, year: '2024/25' });
+  const input = { quarter: 4, status: 'on_track', text: 'Ran 3 courses' };
+
+  it('says where the action is shown: its aim and its number among the aim’s live actions', async () => {
+    const saved = await saveProgress(database.db, lead, mineToo, input, { within: within() });
+    expect(saved.place).toEqual({ aimNumber: '3.1', actionNumber: 2 });
+    const first = await saveProgress(database.db, coordinator, mine, input, { within: within() });
+    expect(first.place).toEqual({ aimNumber: '3.1', actionNumber: 1 });
+    // Without `within`, as before: no place.
+    const again = await saveProgress(database.db, lead, mineToo, { ...input, version: saved.version });
+    expect(again.place).toBeUndefined();
+  });
+
+  it('finds only a live action of that plan, and checks the permission before the form', async () => {
+    await expect(
+      saveProgress(database.db, lead, mine, input, { within: { partnershipId, year: '2023/24' } }),
+    ).rejects.toBeInstanceOf(NotFoundError);
+    await expect(
+      saveProgress(database.db, lead, mine, input, {
+        within: { partnershipId: partnershipId + 1000, year: '2024/25' },
+      }),
+    ).rejects.toBeInstanceOf(NotFoundError);
+    await expect(saveProgress(database.db, lead, 0, input, { within: within() })).rejects.toBeInstanceOf(
+      NotFoundError,
+    );
+    // A partner may not record progress, even with a form that is wrong too.
+    await expect(
+      saveProgress(database.db, partner, mine, { quarter: 4 }, { within: within() }),
+    ).rejects.toBeInstanceOf(ForbiddenError);
+    await expect(saveProgress(database.db, lead, notMine, { quarter: 4 })).rejects.toBeInstanceOf(
+      ForbiddenError,
+    );
+    expect(await countQ4()).toBe(0);
+  });
+});
+
 describe('an open quarter', () => {
   it('marks an update submitted after the due date as late, and one before it as on time', async () => {
     await openCycle(4, addDays(today(), -1));

@@ -12,13 +12,21 @@ import {
   SUBMISSION_STATE_TAG_CLASSES,
   type UpdateState,
 } from '../../domain/cycles.js';
-import { parseQuarter, quarterOfDate, QUARTERS, type Quarter } from '../../domain/quarters.js';
+import {
+  parsePlanYear,
+  parseQuarter,
+  planYearSlug,
+  quarterOfDate,
+  QUARTERS,
+  type Quarter,
+} from '../../domain/quarters.js';
 import { STATUSES, STATUS_LABELS } from '../../domain/status.js';
 import type { CycleRow } from '../../services/cycles.js';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../../services/errors.js';
 import type { Services } from '../../services/index.js';
 import { findAction, type ActionNode, type PlanTree } from '../../services/plan-read.js';
 import type { ProgressRow, SavedProgress, UpdateFormData } from '../../services/progress.js';
+import { partnershipContext } from '../context.js';
 import { formBody, formErrors, safeReturnTo } from '../forms.js';
 import { loadPlanPage } from './plan.js';
 
@@ -121,7 +129,7 @@ export async function openQuartersForUpdates(
 export function registerProgressRoutes(app: FastifyInstance, services: Services): void {
   // ——— One action's update ———
 
-  /** stamp: given by the POST, whose reads here all come before its write (read-cache.ts). */
+  /** stamp: given by the POST, whose reads here are of the plan as it stood before (read-cache.ts). */
   async function load(request: Parameters<typeof loadPlanPage>[1], params: Params, stamp?: string) {
     const page = await loadPlanPage(services, request, params, { stamp });
     const found = findAction(page.tree, Number(params.id));
@@ -186,32 +194,50 @@ export function registerProgressRoutes(app: FastifyInstance, services: Services)
   );
 
   app.post<{ Params: Params }>('/p/:slug/plans/:year/actions/:id/progress', async (request, reply) => {
-    // The plan as it stood when the request came: the save checks the action and its version
-    // again in its own transaction; the plan serves the redirect and a form shown again.
-    const ctx = await load(request, request.params, request.startStamp);
+    // No read of the plan before the save: the save finds the action in this plan, checks the
+    // permission, the form, the cycle and the version in its own transaction, and says where the
+    // action is shown. The plan is read only to show the form again.
+    const { params } = request;
+    const year = parsePlanYear(params.year);
+    if (!year) throw new NotFoundError(`The plan ${params.year}`);
+    // The request's stamp serves the reads before the write (read-cache.ts).
+    const { actor, partnership } = await partnershipContext(
+      services,
+      request,
+      params.slug,
+      request.startStamp,
+    );
+    const base = `/p/${partnership.slug}/plans/${planYearSlug(year)}`;
     const body = formBody(request.body);
     const quarter = parseQuarter(body.quarter ?? '');
     const intent = intentOf(body.intent);
-    const returnTo = returnToWithin(ctx.page.base, body.returnTo);
+    const returnTo = returnToWithin(base, body.returnTo);
     const values: FormValues = {
       text: body.text ?? '',
       status: body.status,
       evidenceUrl: body.evidenceUrl ?? '',
       version: body.version,
     };
-    let saved: SavedProgress;
+    let saved: Awaited<ReturnType<Services['progress']['save']>>;
     try {
-      saved = await services.progress.save(ctx.page.actor, ctx.action.id, {
-        quarter: body.quarter,
-        status: body.status,
-        text: body.text ?? '',
-        // Blank means no link.
-        evidenceUrl: body.evidenceUrl ?? '',
-        version: body.version || undefined,
-        intent,
-      });
+      saved = await services.progress.save(
+        actor,
+        Number(params.id),
+        {
+          quarter: body.quarter,
+          status: body.status,
+          text: body.text ?? '',
+          // Blank means no link.
+          evidenceUrl: body.evidenceUrl ?? '',
+          version: body.version || undefined,
+          intent,
+        },
+        { within: { partnershipId: partnership.id, year } },
+      );
     } catch (error) {
       if (!(error instanceof ValidationError || error instanceof ConflictError)) throw error;
+      // Nothing was written: the plan as it stood when the request came.
+      const ctx = await load(request, params, request.startStamp);
       const shownQuarter = quarter ?? defaultQuarter(ctx.page.tree);
       const data = await services.progress.formData(ctx.page.actor, ctx.action.id, shownQuarter);
       if (error instanceof ValidationError) {
@@ -235,8 +261,9 @@ export function registerProgressRoutes(app: FastifyInstance, services: Services)
         }),
       );
     }
-    request.session.flash = savedMessage(quarter ?? 1, ctx.aim.number, saved, intent);
-    return reply.redirect(returnTo ?? `${ctx.page.base}/aims/${ctx.aim.number}#action-${ctx.index}`, 303);
+    const place = saved.place!;
+    request.session.flash = savedMessage(quarter ?? 1, place.aimNumber, saved, intent);
+    return reply.redirect(returnTo ?? `${base}/aims/${place.aimNumber}#action-${place.actionNumber}`, 303);
   });
 
   // ——— "Your Q4 updates": every action the person leads, on one page ———
