@@ -191,8 +191,10 @@ async function runOn(databaseUrl: string | undefined) {
         ...prepared.env,
         NODE_ENV: 'production',
         SESSION_SECRET: crypto.randomBytes(36).toString('base64url'),
-        ...(process.env.BENCH_APP_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_APP_NODE_OPTIONS } : {}),
       },
+      // BENCH_APP_NODE_ARGS: node's own options for the app, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"
+      // (which NODE_OPTIONS does not accept).
+      nodeArgs: (process.env.BENCH_APP_NODE_ARGS ?? '').split(/\s+/).filter(Boolean),
       logFile: path.join(scratch, 'app.log'),
     });
     servers.push(app);
