@@ -22,7 +22,7 @@ import { openDatabase } from '../src/db/client.js';
 import { createServices } from '../src/services/index.js';
 import { buildApp } from '../src/web/app.js';
 import { configureNunjucks, govukDir, viewsDir } from '../src/web/render.js';
-import { BENCH_PASSWORD, COORDINATOR } from './support.js';
+import { BENCH_PASSWORD, COORDINATOR, signInByInject } from './support.js';
 
 interface Rendered {
   template: string;
@@ -61,20 +61,7 @@ async function capture(): Promise<Map<string, Rendered>> {
       },
     });
     try {
-      const form = await app.inject({ url: '/sign-in' });
-      const cookie0 = String(form.headers['set-cookie']).split(';')[0]!;
-      const token = /name="_csrf" value="([^"]+)"/.exec(form.body)![1]!;
-      const signedIn = await app.inject({
-        method: 'POST',
-        url: '/sign-in',
-        headers: { cookie: cookie0, 'content-type': 'application/x-www-form-urlencoded' },
-        payload: new URLSearchParams({
-          _csrf: token,
-          email: COORDINATOR,
-          password: BENCH_PASSWORD,
-        }).toString(),
-      });
-      const cookie = String(signedIn.headers['set-cookie']).split(';')[0]!;
+      const cookie = await signInByInject(app, COORDINATOR, BENCH_PASSWORD);
       for (const url of pages) {
         const response = await app.inject({ url, headers: { cookie } });
         if (response.statusCode !== 200 || !captured.has(url)) {

@@ -20,7 +20,7 @@ import { exportPlanFile } from '../src/services/plan-export.js';
 import { importPlanFile } from '../src/services/plan-import.js';
 import { getPartnershipBySlug } from '../src/services/plan-read.js';
 import { buildApp } from '../src/web/app.js';
-import { loadAverage, machine, round1 } from './support.js';
+import { loadAverage, machine, round1, signInByInject } from './support.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 200);
 const PASSWORD = 'benchmark password 123';
@@ -82,20 +82,7 @@ await second.close();
 
 const config = loadConfig({ NODE_ENV: 'production', SESSION_SECRET: 'b'.repeat(48), LOG_LEVEL: 'silent' });
 const app = await buildApp({ config, services: createServices(database), sessionSecret: 'b'.repeat(48) });
-const signInPage = await app.inject({ url: '/sign-in' });
-const cookie0 = String(signInPage.headers['set-cookie']).split(';')[0]!;
-const token = /name="_csrf" value="([^"]+)"/.exec(signInPage.body)![1]!;
-const signedIn = await app.inject({
-  method: 'POST',
-  url: '/sign-in',
-  headers: { cookie: cookie0, 'content-type': 'application/x-www-form-urlencoded' },
-  payload: new URLSearchParams({
-    _csrf: token,
-    email: 'coordinator@sosafe.example',
-    password: PASSWORD,
-  }).toString(),
-});
-const cookie = String(signedIn.headers['set-cookie']).split(';')[0]!;
+const cookie = await signInByInject(app, 'coordinator@sosafe.example', PASSWORD);
 
 const base = '/p/sosafe/plans/2024-25';
 // The quarterly round: Q4 open (its requests written to the outbox), Q3 opened and closed, so the

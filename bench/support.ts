@@ -17,6 +17,7 @@ import * as t from '../src/db/schema.js';
 import { systemActor } from '../src/services/actor.js';
 import { loadDemo } from '../src/services/demo.js';
 import { createServices } from '../src/services/index.js';
+import type { FastifyInstance } from 'fastify';
 
 export const REPO_ROOT = fileURLToPath(new URL('../', import.meta.url));
 export const BENCH_PASSWORD = 'benchmark password 123';
@@ -281,4 +282,27 @@ export function lastJsonLine(output: string): Record<string, unknown> | undefine
     }
   }
   return undefined;
+}
+
+/**
+ * Signs in through the app's own sign-in form by `inject` (no network), as a person would: the
+ * form's cookie and CSRF token, then its POST. Returns the signed-in session's cookie.
+ */
+export async function signInByInject(
+  app: { inject: FastifyInstance['inject'] },
+  email: string,
+  password: string,
+): Promise<string> {
+  const form = await app.inject({ url: '/sign-in' });
+  const formCookie = String(form.headers['set-cookie']).split(';')[0]!;
+  const token = /name="_csrf" value="([^"]+)"/.exec(form.body)?.[1];
+  if (!token) throw new Error('No CSRF token on the sign-in page');
+  const signedIn = await app.inject({
+    method: 'POST',
+    url: '/sign-in',
+    headers: { cookie: formCookie, 'content-type': 'application/x-www-form-urlencoded' },
+    payload: new URLSearchParams({ _csrf: token, email, password }).toString(),
+  });
+  if (signedIn.statusCode !== 302) throw new Error(`Signing in answered ${signedIn.statusCode}`);
+  return String(signedIn.headers['set-cookie']).split(';')[0]!;
 }

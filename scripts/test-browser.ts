@@ -8,6 +8,13 @@
  */
 import { isExecutable, missingProgram, runVitestProject } from './suite-runner.js';
 
+// CI (.ci/run) runs this suite beside `npm test`, after the PostgreSQL suite, with the cores the
+// embedded-database suite leaves idle; it sets PP_BROWSER_SUITE=beside for `npm test`'s own step.
+if (process.env.PP_BROWSER_SUITE === 'beside') {
+  process.stdout.write('The browser suite runs beside npm test in this run (.ci/run): not here.\n');
+  process.exit(0);
+}
+
 const DEFAULT_CHROMIUM_PATH = '/usr/bin/chromium';
 const chromiumPath = process.env.CHROMIUM_PATH || DEFAULT_CHROMIUM_PATH;
 

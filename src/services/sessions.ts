@@ -13,7 +13,7 @@ import { eq, lt, sql } from 'drizzle-orm';
 import { queryRows, type Db } from '../db/client.js';
 import { sessions } from '../db/schema.js';
 import { READ_STAMP_SQL } from './read-cache.js';
-import { SIGNED_IN_USER_SQL, signedInUserOf, type SignedInUser } from './users.js';
+import { SIGNED_IN_USER_SQL, signedInUserOf, type SignedInUser, type SignedInUserRow } from './users.js';
 
 type Callback = (error?: unknown) => void;
 /** The session type belongs to the web layer's plugin; the store passes it through untouched. */
@@ -107,16 +107,14 @@ export class DatabaseSessionStore {
   }
 
   get(sid: string, callback: GetCallback): void {
-    queryRows<{
-      data: StoredSession;
-      expires_at: Date | string;
-      user_id: number | null;
-      stamp: string;
-      id: number | null;
-      email: string;
-      name: string;
-      partnerships: number;
-    }>(
+    queryRows<
+      SignedInUserRow & {
+        data: StoredSession;
+        expires_at: Date | string;
+        user_id: number | null;
+        stamp: string;
+      }
+    >(
       this.db,
       sql`select s.data, s.expires_at, s.user_id, ${READ_STAMP_SQL} as stamp, ${SIGNED_IN_USER_SQL}
       from sessions s left join users u on u.id = s.user_id and u.deactivated_at is null

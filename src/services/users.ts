@@ -221,13 +221,7 @@ export async function getSignedIn(
   db: Db,
   userId: number,
 ): Promise<{ user: SignedInUser | undefined; stamp: string }> {
-  const [row] = await queryRows<{
-    stamp: string;
-    id: number | null;
-    email: string;
-    name: string;
-    partnerships: number;
-  }>(
+  const [row] = await queryRows<SignedInUserRow & { stamp: string }>(
     db,
     sql`select ${READ_STAMP_SQL} as stamp, ${SIGNED_IN_USER_SQL}
     from (select 1) as one
@@ -236,13 +230,16 @@ export async function getSignedIn(
   return { user: signedInUserOf(row!), stamp: row!.stamp };
 }
 
-/** The account of a row read with SIGNED_IN_USER_SQL (here and by the session store's read). */
-export function signedInUserOf(row: {
+/** The columns SIGNED_IN_USER_SQL reads (id null: no active account). */
+export interface SignedInUserRow {
   id: number | null;
   email: string;
   name: string;
   partnerships: number;
-}): SignedInUser | undefined {
+}
+
+/** The account of a row read with SIGNED_IN_USER_SQL (here and by the session store's read). */
+export function signedInUserOf(row: SignedInUserRow): SignedInUser | undefined {
   return row.id === null
     ? undefined
     : { id: row.id, email: row.email, name: row.name, partnerships: Number(row.partnerships) };

@@ -4,39 +4,18 @@
  * into it; the same rows come back and the accounts sign in again. On PGlite, and on PostgreSQL
  * with DATABASE_URL (CI runs both).
  */
-import { asc, is, sql } from 'drizzle-orm';
-import { getTableConfig, PgTable, type PgColumn } from 'drizzle-orm/pg-core';
+import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { queryRows, type Db } from '../../src/db/client.js';
-import * as schema from '../../src/db/schema.js';
 import { createBackup, EXCLUDED_TABLES, restoreBackup } from '../../src/services/backup.js';
 import { authenticate } from '../../src/services/users.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { readAllTables, schemaTables } from '../support/tables.js';
 import { TEST_PASSWORD } from '../support/password.js';
 
 /** Every table the backup holds, read through Drizzle in primary-key order. */
-const tables = Object.values(schema as Record<string, unknown>)
-  .filter((value): value is PgTable => is(value, PgTable))
-  .map((table) => {
-    const config = getTableConfig(table);
-    const key: PgColumn[] = [
-      ...config.columns.filter((c) => c.primary),
-      ...(config.primaryKeys[0]?.columns ?? []),
-    ];
-    return { name: config.name, table, key };
-  })
-  .filter(({ name }) => !EXCLUDED_TABLES.has(name));
-
-async function readAll(db: Db): Promise<Record<string, unknown[]>> {
-  const all: Record<string, unknown[]> = {};
-  for (const { name, table, key } of tables) {
-    all[name] = await db
-      .select()
-      .from(table)
-      .orderBy(...key.map((c) => asc(c)));
-  }
-  return all;
-}
+const tables = schemaTables(EXCLUDED_TABLES);
+const readAll = (db: Db) => readAllTables(db, tables);
 
 async function tableNames(db: Db): Promise<string[]> {
   const rows = await queryRows<{ name: string }>(

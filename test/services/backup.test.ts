@@ -1,8 +1,7 @@
 import fs from 'node:fs';
 import zlib from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { asc, desc, eq, is, sql } from 'drizzle-orm';
-import { getTableConfig, PgTable, type PgColumn } from 'drizzle-orm/pg-core';
+import { desc, eq, sql } from 'drizzle-orm';
 import { queryRows, type Db } from '../../src/db/client.js';
 import * as schema from '../../src/db/schema.js';
 import { systemActor } from '../../src/services/actor.js';
@@ -11,6 +10,7 @@ import { readDemoFile } from '../../src/services/demo.js';
 import { importPlanFile } from '../../src/services/plan-import.js';
 import { addUser } from '../../src/services/users.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { readAllTables, schemaTables } from '../support/tables.js';
 
 /** The migrations shipped with the code, from drizzle-kit's journal. */
 const MIGRATIONS = (
@@ -34,28 +34,8 @@ const POLICE_UK_TABLES = [
 ];
 
 /** Every table of the schema, read through Drizzle in primary-key order: independent of the backup code. */
-const tables = Object.values(schema as Record<string, unknown>)
-  .filter((value): value is PgTable => is(value, PgTable))
-  .filter((table) => !POLICE_UK_TABLES.includes(getTableConfig(table).name))
-  .map((table) => {
-    const config = getTableConfig(table);
-    const key: PgColumn[] = [
-      ...config.columns.filter((c) => c.primary),
-      ...(config.primaryKeys[0]?.columns ?? []),
-    ];
-    return { name: config.name, table, key };
-  });
-
-async function readAll(db: Db): Promise<Record<string, unknown[]>> {
-  const all: Record<string, unknown[]> = {};
-  for (const { name, table, key } of tables) {
-    all[name] = await db
-      .select()
-      .from(table)
-      .orderBy(...key.map((c) => asc(c)));
-  }
-  return all;
-}
+const tables = schemaTables(POLICE_UK_TABLES);
+const readAll = (db: Db) => readAllTables(db, tables);
 
 const RECORDED_AT = '2024-06-30 10:11:12.345678+00';
 

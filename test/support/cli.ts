@@ -4,13 +4,12 @@
  * a fresh database on that server made from the migrated template.
  */
 import { execFile } from 'node:child_process';
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
 import { afterAll, inject } from 'vitest';
+import { createServerDatabase } from './server-database.js';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const BIN = path.join(ROOT, 'bin', 'partnership-plan.js');
@@ -55,20 +54,12 @@ export function cliScratch(prefix: string) {
     async emptyDatabase(): Promise<NodeJS.ProcessEnv> {
       const serverUrl = process.env.DATABASE_URL;
       if (!serverUrl) return { DATA_DIR: newDataDir(), DATABASE_URL: '' };
-      const name = `pp_cli_${crypto.randomBytes(6).toString('hex')}`;
-      const admin = new pg.Client({ connectionString: serverUrl });
-      await admin.connect();
-      await admin.query(`create database ${name} template ${inject('pgTemplateDatabase')}`);
-      await admin.end();
-      cleanups.push(async () => {
-        const dropper = new pg.Client({ connectionString: serverUrl });
-        await dropper.connect();
-        await dropper.query(`drop database if exists ${name} with (force)`);
-        await dropper.end();
+      const created = await createServerDatabase(serverUrl, {
+        prefix: 'pp_cli',
+        template: inject('pgTemplateDatabase'),
       });
-      const url = new URL(serverUrl);
-      url.pathname = `/${name}`;
-      return { DATABASE_URL: url.toString(), DATA_DIR: newDataDir() };
+      cleanups.push(created.drop);
+      return { DATABASE_URL: created.url, DATA_DIR: newDataDir() };
     },
   };
 }

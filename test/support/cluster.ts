@@ -17,10 +17,10 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
 import { openDatabase, type Database, type Db } from '../../src/db/client.js';
 import { loadDemo } from '../../src/services/demo.js';
 import { exitDescription, findFreePort, terminate as terminateProcess } from './processes.js';
+import { createServerDatabase } from './server-database.js';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const NGINX_PATH = process.env.NGINX_PATH || '/usr/sbin/nginx';
@@ -274,12 +274,6 @@ function parseAccessLog(text: string): ProxyLogEntry[] {
   return entries;
 }
 
-function withDatabase(url: string, name: string): string {
-  const u = new URL(url);
-  u.pathname = `/${name}`;
-  return u.toString();
-}
-
 /** The environment of this process, less what must not leak into the app. */
 function inheritedEnv(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env };
@@ -292,8 +286,6 @@ function inheritedEnv(): NodeJS.ProcessEnv {
 export async function startCluster(options: ClusterOptions = {}): Promise<Cluster> {
   const serverUrl = options.serverUrl ?? process.env.DATABASE_URL;
   if (!serverUrl) throw new Error('startCluster needs a PostgreSQL server: set DATABASE_URL');
-  const name = `pp_cluster_${crypto.randomBytes(5).toString('hex')}`;
-  const databaseUrl = withDatabase(serverUrl, name);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pp-cluster-'));
   // nginx's workers run as nobody when the master is root: they write the proxy's temp files here.
   fs.chmodSync(dir, 0o755);
@@ -305,16 +297,9 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
   };
 
   try {
-    const admin = new pg.Client({ connectionString: serverUrl });
-    await admin.connect();
-    await admin.query(`create database ${name}`);
-    await admin.end();
-    cleanups.push(async () => {
-      const dropper = new pg.Client({ connectionString: serverUrl });
-      await dropper.connect();
-      await dropper.query(`drop database if exists ${name} with (force)`);
-      await dropper.end();
-    });
+    const created = await createServerDatabase(serverUrl, { prefix: 'pp_cluster' });
+    const databaseUrl = created.url;
+    cleanups.push(created.drop);
     cleanups.push(async () => fs.rmSync(dir, { recursive: true, force: true }));
 
     const [ports, database] = await Promise.all([

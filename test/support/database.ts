@@ -4,21 +4,14 @@
  * database on that server, made from a template database, dropped at the end.
  */
 import fs from 'node:fs';
-import crypto from 'node:crypto';
-import pg from 'pg';
 import { inject } from 'vitest';
 import { openDatabase, type Database } from '../../src/db/client.js';
+import { createServerDatabase } from './server-database.js';
 
 export interface TestDatabase extends Database {
   /** PostgreSQL only: the test database's own URL, for a second connection pool to it. */
   url?: string;
   drop(): Promise<void>;
-}
-
-function withDatabase(url: string, name: string): string {
-  const u = new URL(url);
-  u.pathname = `/${name}`;
-  return u.toString();
 }
 
 /**
@@ -28,13 +21,11 @@ function withDatabase(url: string, name: string): string {
 export async function createTestDatabase(options: { demo?: boolean } = {}): Promise<TestDatabase> {
   const serverUrl = process.env.DATABASE_URL;
   if (serverUrl) {
-    const template = inject(options.demo ? 'pgDemoTemplateDatabase' : 'pgTemplateDatabase');
-    const name = `pp_test_${crypto.randomBytes(6).toString('hex')}`;
-    const admin = new pg.Client({ connectionString: serverUrl });
-    await admin.connect();
-    await admin.query(`create database ${name} template ${template}`);
-    await admin.end();
-    const url = withDatabase(serverUrl, name);
+    const created = await createServerDatabase(serverUrl, {
+      prefix: 'pp_test',
+      template: inject(options.demo ? 'pgDemoTemplateDatabase' : 'pgTemplateDatabase'),
+    });
+    const url = created.url;
     const database = await openDatabase({ databaseUrl: url });
     return {
       ...database,
@@ -42,10 +33,7 @@ export async function createTestDatabase(options: { demo?: boolean } = {}): Prom
       close: database.close,
       async drop() {
         await database.close();
-        const dropper = new pg.Client({ connectionString: serverUrl });
-        await dropper.connect();
-        await dropper.query(`drop database if exists ${name} with (force)`);
-        await dropper.end();
+        await created.drop();
       },
     };
   }
