@@ -6,7 +6,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,6 +17,7 @@ import { systemActor } from '../src/services/actor.js';
 import { loadDemo } from '../src/services/demo.js';
 import { createServices } from '../src/services/index.js';
 import type { FastifyInstance } from 'fastify';
+import { findFreePort } from '../test/support/processes.js';
 
 export const REPO_ROOT = fileURLToPath(new URL('../', import.meta.url));
 export const BENCH_PASSWORD = 'benchmark password 123';
@@ -33,20 +33,6 @@ export function loadAverage(): number[] {
 }
 
 export const round1 = (n: number) => Number(n.toFixed(1));
-
-/** A port nobody listens on right now. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
-      );
-    });
-  });
-}
 
 /** Resident memory of a process in MB, from /proc (Linux), or ps elsewhere. */
 export function rssMb(pid: number): number | undefined {
@@ -188,7 +174,7 @@ export async function startServer(options: {
   readyPath?: string;
   timeoutMs?: number;
 }): Promise<ChildServer> {
-  const port = await freePort();
+  const port = await findFreePort();
   const baseUrl = `http://127.0.0.1:${port}`;
   const log = fs.openSync(options.logFile, 'w');
   const child: ChildProcess = spawn(
