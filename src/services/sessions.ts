@@ -53,13 +53,27 @@ export const SKIP_EXPIRY_MOVE_MS = 60_000;
 /** How many sessions' last writes are remembered (the oldest are forgotten first). */
 const REMEMBERED_WRITES = 10_000;
 
+/** JSON with every object's keys in order, at every depth. */
+function sortedJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(sortedJson).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const fields = Object.entries(value as Record<string, unknown>)
+      .filter(([, inner]) => inner !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${fields.map(([key, inner]) => `${JSON.stringify(key)}:${sortedJson(inner)}`).join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}
+
 /**
- * A session's data less its cookie, as text with the keys in order: the database (jsonb) gives
- * them back in its own order, and the same data must compare equal.
+ * A session's data less its cookie, as text with the keys in order at every depth: the database
+ * (jsonb) gives them back in its own order, and the same data must compare equal. (A key list
+ * given to JSON.stringify would drop nested keys not in it, and a change inside an object such as
+ * a pending single sign-on would compare equal and not be written.)
  */
 function contentKey(data: StoredSession): string {
   const { cookie: _cookie, [SIGNED_IN_KEY]: _read, ...content } = data;
-  return JSON.stringify(content, Object.keys(content).sort());
+  return sortedJson(content);
 }
 
 export class DatabaseSessionStore {

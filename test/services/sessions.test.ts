@@ -71,6 +71,20 @@ describe('the session store', () => {
     expect((await stored('s3'))?.expiresAt.toISOString(), 'nothing new to write').toBe(at(0).toISOString());
   });
 
+  it('writes a change inside an object of the session, such as a new single sign-on started within the minute', async () => {
+    const pending = (state: string) => ({ state, nonce: `n-${state}`, returnTo: '/p/sosafe', startedAt: 1 });
+    await save('s5', { userId: null, sso: pending('first') }, at(0));
+    await save('s5', { userId: null, sso: pending('second') }, at(1_000));
+    expect(await stored('s5')).toMatchObject({ data: { sso: { state: 'second', nonce: 'n-second' } } });
+    // The same nested data, its keys in another order: nothing new to write.
+    await save(
+      's5',
+      { sso: { startedAt: 1, returnTo: '/p/sosafe', nonce: 'n-second', state: 'second' }, userId: null },
+      at(2_000),
+    );
+    expect((await stored('s5'))?.expiresAt.toISOString()).toBe(at(1_000).toISOString());
+  });
+
   it('reads the signed-in account and the read stamp with the session, and never saves them', async () => {
     const [user] = await database.db
       .insert(users)
