@@ -19,6 +19,101 @@ import { SUMMARY_LABELS } from './board-report-words.js';
 const FONT = 'system-ui, -apple-system, BlinkMacSystemFont, Segoe UI, Roboto, Helvetica, Arial, sans-serif';
 const TEXT = '#0b0c0c';
 const SECONDARY_TEXT = '#505a5f';
+const AXIS_LABEL_FONT_SIZE = 14;
+/** The height of an axis label's line: Vega's, the font size and 2 px. */
+const AXIS_LABEL_LINE = AXIS_LABEL_FONT_SIZE + 2;
+
+/**
+ * Text widths for Vega's layout. On a server Vega has no canvas to measure text and guesses 0.8 of
+ * the font size for every character, about half again too wide for a proportional font: labels
+ * were cut short at 280 px ("1. Divert young people f…") where the browser would have drawn them
+ * in 170. Vega takes a measure of our own (its documented `textMetrics.width` hook): Helvetica's
+ * advance widths, in thousandths of the font size, with a tenth more for the wider fonts a reader's
+ * system-ui may be (DejaVu Sans, Segoe UI) and a twentieth more for bold, so a label is never
+ * longer than the room Vega gives it.
+ */
+const HELVETICA_WIDTHS: Record<string, number> = (() => {
+  const widths: Record<string, number> = {};
+  const groups: [string, number][] = [
+    ["'", 191],
+    ['ijl|', 222],
+    [' !,./:;I[\\]ft', 278],
+    ['"', 355],
+    ['()-`r{}', 333],
+    ['*', 389],
+    ['^', 469],
+    ['ckszvxy', 500],
+    ['J', 500],
+    ['0123456789#$?_abdeghnopqu£', 556],
+    ['+<=>~', 584],
+    ['FTZ', 611],
+    ['&ABEKPSVXY', 667],
+    ['CDHNRUw', 722],
+    ['GOQ', 778],
+    ['Mm', 833],
+    ['%', 889],
+    ['W', 944],
+    ['@', 1015],
+  ];
+  for (const [chars, width] of groups) for (const c of chars) widths[c] = width;
+  return widths;
+})();
+
+export function textWidth(text: string, fontSize: number, bold = false): number {
+  let thousandths = 0;
+  for (const c of text) thousandths += HELVETICA_WIDTHS[c] ?? (c === '…' ? 1000 : 600);
+  return (thousandths / 1000) * fontSize * 1.1 * (bold ? 1.05 : 1);
+}
+
+interface VegaTextItem {
+  fontSize?: number;
+  fontWeight?: string | number;
+}
+// vega-scenegraph's textMetrics, exported by vega but missing from its typings.
+const { textMetrics } = vega as unknown as {
+  textMetrics: { width: (item: VegaTextItem, text: unknown) => number };
+};
+textMetrics.width = (item, text) =>
+  textWidth(
+    text == null ? '' : String(text).trim(),
+    item.fontSize ?? 11,
+    item.fontWeight === 'bold' || Number(item.fontWeight) >= 600,
+  );
+
+/**
+ * A label broken into lines of at most `width` characters at spaces (a longer word keeps its own
+ * line), and at most `lines` lines, the last ending "…" if the label is longer: for axis labels,
+ * which Vega draws line by line from `\n` (see `lineBreakLabels`).
+ */
+export function wrapLabel(text: string, width = 34, lines = 4): string {
+  const out: string[] = [];
+  let line = '';
+  for (const word of text.trim().split(/\s+/)) {
+    if (line && line.length + 1 + word.length > width) {
+      out.push(line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  if (line) out.push(line);
+  if (out.length <= lines) return out.join('\n');
+  const kept = out.slice(0, lines);
+  kept[lines - 1] = `${kept[lines - 1]!.slice(0, width - 1).trimEnd()}…`;
+  return kept.join('\n');
+}
+
+/**
+ * An axis's labels drawn a line per `\n` of the label (see wrapLabel), centred on their row: Vega
+ * starts a label's first line at the row's middle, so a label of n lines moves up by n − 1 half
+ * lines (a line is the font size and 2 px).
+ */
+export const lineBreakLabels = {
+  labelExpr: "split(datum.label, '\\n')",
+  encoding: {
+    labels: {
+      dy: { value: { expr: `-(length(split(datum.label, '\\n')) - 1) * ${AXIS_LABEL_LINE / 2}` } },
+    },
+  },
+} as const;
 
 /** GOV.UK colours, all at least 3:1 against white (WCAG 1.4.11, graphical objects). */
 export const STATUS_COLOURS: Record<StatusColumn, string> = {
@@ -48,7 +143,7 @@ export const CONFIG = {
   view: { stroke: null },
   axis: {
     labelFont: FONT,
-    labelFontSize: 14,
+    labelFontSize: AXIS_LABEL_FONT_SIZE,
     labelColor: TEXT,
     titleColor: TEXT,
     domainColor: SECONDARY_TEXT,
@@ -119,7 +214,6 @@ async function draw(spec: TopLevelSpec): Promise<string> {
   }
 }
 
-/** The panels' headings: "No update" for short; the table beside the chart says it in full. */
 /**
  * The two layers of a horizontal bar chart whose bars are labelled with their numbers: a bar a row
  * (y: `field`, in `sort` order; x: `n`, with `headroom` above the largest for the labels), then the
@@ -131,6 +225,8 @@ export function labelledBarLayers(options: {
   max: number;
   headroom: number;
   labelLimit?: number;
+  /** The labels hold `\n` where their lines break (wrapLabel). */
+  multiLine?: boolean;
   color?: Record<string, unknown>;
   markColour?: string;
   format?: string;
@@ -140,7 +236,14 @@ export function labelledBarLayers(options: {
     type: 'nominal' as const,
     title: null,
     sort: [...options.sort],
-    ...(options.labelLimit ? { axis: { labelLimit: options.labelLimit } } : {}),
+    ...(options.labelLimit || options.multiLine
+      ? {
+          axis: {
+            ...(options.labelLimit ? { labelLimit: options.labelLimit } : {}),
+            ...(options.multiLine ? lineBreakLabels : {}),
+          },
+        }
+      : {}),
   };
   const x = {
     field: 'n',
@@ -173,6 +276,7 @@ export function labelledBarLayers(options: {
   ];
 }
 
+/** The panels' headings: "No update" for short; the table beside the chart says it in full. */
 const CHART_STATUS_LABELS: Record<StatusColumn, string> = { ...SUMMARY_LABELS, none: 'No update' };
 
 export interface StatusChartRow {
@@ -185,10 +289,11 @@ export interface StatusChartRow {
  * its number.
  */
 export async function statusChartSvg(rows: readonly StatusChartRow[], text: ChartText): Promise<string> {
-  const labels = rows.map((r) => r.label);
-  const values = rows.flatMap((row) =>
+  const labels = rows.map((r) => wrapLabel(r.label));
+  const lines = Math.max(1, ...labels.map((l) => l.split('\n').length));
+  const values = rows.flatMap((row, index) =>
     STATUS_COLUMNS.map((c) => ({
-      label: row.label,
+      label: labels[index]!,
       status: CHART_STATUS_LABELS[c],
       key: c,
       n: row.counts[c],
@@ -211,13 +316,15 @@ export async function statusChartSvg(rows: readonly StatusChartRow[], text: Char
     spacing: 12,
     spec: {
       width: 100,
-      height: { step: 24 },
+      // Room for the longest label's lines and a gap between rows.
+      height: { step: Math.max(24, lines * AXIS_LABEL_LINE + 8) },
       layer: labelledBarLayers({
         field: 'label',
         sort: labels,
         max,
         headroom: 1.25,
         labelLimit: 280,
+        multiLine: true,
         color: {
           field: 'key',
           type: 'nominal',

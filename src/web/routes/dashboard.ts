@@ -3,6 +3,7 @@
  * Thin: the dashboard service checks that the reader may read the plan and counts; the charts and
  * tables are written out by documents/charts.ts and documents/dashboard-tables.ts.
  */
+import { countOf } from '../../domain/text.js';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { statusChartSvg, submissionChartSvg, type StatusChartRow } from '../../documents/charts.js';
 import { dashboardTables, isDashboardTableId, tableCsv } from '../../documents/dashboard-tables.js';
@@ -112,7 +113,7 @@ export function registerDashboardRoutes(app: FastifyInstance, services: Services
           const info = dashboard.quarters.find((x) => x.quarter === q);
           return {
             value: String(q),
-            text: `${quarterLabel(q)} (${quarterMonths(q)}): ${info?.updates ?? 0} updates, ${PHASE_WORDS[info?.phase ?? 'not_opened']}`,
+            text: `${quarterLabel(q)} (${quarterMonths(q)}): ${countOf(info?.updates ?? 0, 'update')}, ${PHASE_WORDS[info?.phase ?? 'not_opened']}`,
             selected: q === dashboard.quarter,
           };
         }),

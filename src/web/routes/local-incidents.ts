@@ -4,6 +4,7 @@
  * preview → confirm), sets the district and its neighbours, and imports DEFRA's sheets. Thin: the
  * services (local-incidents.ts) check permission again and do the work.
  */
+import { countOf } from '../../domain/text.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import {
   defraIncidentsChartSvg,
@@ -71,8 +72,6 @@ function problemRows(problems: readonly IncidentProblem[]) {
   }));
 }
 
-const plural = (n: number, one: string, many = `${one}s`) =>
-  `${n.toLocaleString('en-GB')} ${n === 1 ? one : many}`;
 const yearLabel = (year: string) => year.replace('-', '/');
 
 /** The figures of each chart in words, read in place of the picture. */
@@ -83,7 +82,7 @@ function describeMonthly(overview: IncidentsOverview): string {
       const total = held.reduce((n, m) => n + m.counts[k]!, 0);
       const top = held.reduce((a, b) => (b.counts[k]! > a.counts[k]! ? b : a));
       return (
-        `${INCIDENT_KIND_LABELS[k]}: ${plural(total, 'incident')} in ${plural(held.length, 'month')}, ` +
+        `${INCIDENT_KIND_LABELS[k]}: ${countOf(total, 'incident')} in ${countOf(held.length, 'month')}, ` +
         `from ${held[0]!.counts[k]} in ${held[0]!.label} to ${held.at(-1)!.counts[k]} in ${held.at(-1)!.label}; ` +
         `most ${top.counts[k]} in ${top.label}`
       );
@@ -348,7 +347,7 @@ export function registerLocalIncidentRoutes(app: FastifyInstance, services: Serv
           problems: result.problems,
           errors: {
             problems: {
-              text: `${plural(count, 'row')} cannot be read with this mapping: nothing was imported. Correct the file and upload it again, choose other columns, or leave such rows out.`,
+              text: `${countOf(count, 'row')} cannot be read with this mapping: nothing was imported. Correct the file and upload it again, choose other columns, or leave such rows out.`,
             },
           },
         });
@@ -391,8 +390,8 @@ export function registerLocalIncidentRoutes(app: FastifyInstance, services: Serv
       );
       const kinds = result.kinds.map((k) => INCIDENT_KIND_LABELS[k].toLowerCase()).join(' and ');
       request.session.flash =
-        `Imported ${kinds} counts for ${plural(result.months, 'month')} from ${result.filename}` +
-        (result.replaced ? `, replacing ${plural(result.replaced, 'count')} held before` : '');
+        `Imported ${kinds} counts for ${countOf(result.months, 'month')} from ${result.filename}` +
+        (result.replaced ? `, replacing ${countOf(result.replaced, 'count')} held before` : '');
       return reply.redirect(base(p), 303);
     },
   );
@@ -503,7 +502,7 @@ export function registerLocalIncidentRoutes(app: FastifyInstance, services: Serv
       );
       request.session.flash =
         `Imported DEFRA’s fly-tipping ${result!.kind} from ${result!.file}: ` +
-        `${plural(result!.authorities, 'authority', 'authorities')}, ${yearLabel(result!.years[0]!)} to ${yearLabel(result!.years.at(-1)!)}`;
+        `${countOf(result!.authorities, 'authority', 'authorities')}, ${yearLabel(result!.years[0]!)} to ${yearLabel(result!.years.at(-1)!)}`;
     } catch (error) {
       if (error instanceof DefraFileError) {
         return refuse(`${file.filename} cannot be imported: nothing was written`, error.message.split('\n'));

@@ -5,6 +5,7 @@
  * snapshot as reported to the board, with its CSV and JSON. Thin: each page asks the cycle and
  * progress services, which check the permission again on every read and write.
  */
+import { countOf } from '../../domain/text.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../../config.js';
 import {
@@ -51,10 +52,6 @@ type DatePart = (typeof DATE_PARTS)[number];
 function first(value: string | string[] | undefined): string {
   const v = Array.isArray(value) ? value[0] : value;
   return typeof v === 'string' ? v.trim().slice(0, 200) : '';
-}
-
-function plural(n: number, one: string, many: string): string {
-  return `${n} ${n === 1 ? one : many}`;
 }
 
 /**
@@ -376,11 +373,11 @@ export function registerQuarterRoutes(app: FastifyInstance, services: Services, 
         { quarter: page.quarter, dueOn: due.iso, reminderOffsets: values.reminderOffsets ?? '' },
         links(request),
       );
-      const asked = `${plural(result.emails, 'lead officer was', 'lead officers were')} ${
+      const asked = `${countOf(result.emails, 'lead officer was', 'lead officers were')} ${
         viaOutbox ? 'asked' : 'emailed'
-      } about ${plural(result.requested, 'action', 'actions')}`;
+      } about ${countOf(result.requested, 'action', 'actions')}`;
       const nobody = result.notRequested
-        ? `; ${plural(result.notRequested, 'action has', 'actions have')} nobody to ask`
+        ? `; ${countOf(result.notRequested, 'action has', 'actions have')} nobody to ask`
         : '';
       request.session.flash = `Q${page.quarter} is open: ${asked}${nobody}${result.emails ? outboxNote : ''}`;
     } catch (error) {
@@ -407,7 +404,7 @@ export function registerQuarterRoutes(app: FastifyInstance, services: Services, 
     try {
       const result = await services.cycles.requestOutstanding(page.actor, cycle.id, links(request));
       request.session.flash = result.requested
-        ? `Asked for ${plural(result.requested, 'more update', 'more updates')}: ${plural(
+        ? `Asked for ${countOf(result.requested, 'more update', 'more updates')}: ${countOf(
             result.emails,
             'lead officer was',
             'lead officers were',
@@ -496,7 +493,7 @@ export function registerQuarterRoutes(app: FastifyInstance, services: Services, 
           result.state === 'accepted'
             ? `${what} has been accepted`
             : `${what} has been returned to the lead officer${
-                result.emails ? ` (${plural(result.emails, 'email', 'emails')} sent)` : ''
+                result.emails ? ` (${countOf(result.emails, 'email', 'emails')} sent)` : ''
               }`;
         return reply.redirect(ctx.page.qbase, 303);
       } catch (error) {
