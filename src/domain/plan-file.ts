@@ -90,6 +90,10 @@ export const aimSchema = z
     number: z.string().regex(/^\d{1,2}\.\d{1,2}$/, 'must be an aim number like "3.1"'),
     title: text,
     addedOn: isoDate.nullable().optional().describe('Set for an aim added after the plan was agreed'),
+    published: z
+      .boolean()
+      .optional()
+      .describe("On the partnership's public page: true publishes the aim when the file is imported"),
     actions: z.array(actionSchema).default([]),
     deliveryPrinciples: z.array(deliveryPrincipleSchema).default([]),
     funding: z.array(fundingLineSchema).optional().describe('Money for the aim as a whole'),

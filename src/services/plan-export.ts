@@ -2,7 +2,7 @@
  * Builds the plan file (docs/plan-file.md) for one plan year of a partnership: what the CLI's
  * `export --format json` writes, and what `import` reads back to the same file.
  */
-import { asc, eq, isNull, and } from 'drizzle-orm';
+import { and, asc, eq, isNotNull, isNull } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import * as t from '../db/schema.js';
 import { PLAN_FILE_FORMAT, type PlanFile, type PlanFileParty } from '../domain/plan-file.js';
@@ -65,6 +65,17 @@ export function planTreeToFilePlan(tree: PlanTree): PlanFile['plans'][number] {
   };
 }
 
+/** The plan with `published: true` on the aims on the public page (a new year's plan starts unpublished). */
+function withPublished(plan: PlanFile['plans'][number], published: ReadonlySet<string>) {
+  return {
+    ...plan,
+    sections: plan.sections.map((section) => ({
+      ...section,
+      aims: section.aims.map((aim) => (published.has(aim.number) ? { ...aim, published: true } : aim)),
+    })),
+  };
+}
+
 export async function exportPlanFile(db: Db, partnership: PartnershipRow, year: string): Promise<PlanFile> {
   const tree = await loadPlanTree(db, partnership, year);
   const [organisations, people, principles, glossary] = await Promise.all([
@@ -90,6 +101,14 @@ export async function exportPlanFile(db: Db, partnership: PartnershipRow, year: 
       .orderBy(asc(t.glossaryTerms.id)),
   ]);
   const organisationName = new Map(organisations.map((o) => [o.id, o.name]));
+  const published = new Set(
+    (
+      await db
+        .select({ number: t.aims.number })
+        .from(t.aims)
+        .where(and(eq(t.aims.planId, tree.plan.id), isNotNull(t.aims.publishedAt)))
+    ).map((a) => a.number),
+  );
   return {
     format: PLAN_FILE_FORMAT,
     partnership: {
@@ -105,7 +124,7 @@ export async function exportPlanFile(db: Db, partnership: PartnershipRow, year: 
     })),
     principles,
     glossary,
-    plans: [await addFundingToFilePlan(db, tree, planTreeToFilePlan(tree))],
+    plans: [withPublished(await addFundingToFilePlan(db, tree, planTreeToFilePlan(tree)), published)],
   };
 }
 

@@ -273,6 +273,8 @@ async function writePlan(tx: Tx, partnershipId: number, plan: PlanFilePlan, name
           title: aim.title,
           position: a + 1,
           addedOn: aim.addedOn ?? null,
+          // Published by the import (its audit event), so by no one in particular.
+          publishedAt: aim.published ? new Date() : null,
         })
         .returning({ id: t.aims.id });
       const aimId = aimRow!.id;

@@ -1,27 +1,8 @@
-import fs from 'node:fs';
 import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
 import { PLAN_CSV_COLUMNS, readPlanCsv, writePlanCsv } from '../../src/documents/plan-csv.js';
-import { parsePlanFileJson, planSchema, type PlanFilePlan } from '../../src/domain/plan-file.js';
-import { DEMO_FILE } from '../../src/services/demo.js';
-
-function demoPlan(): PlanFilePlan {
-  const result = parsePlanFileJson(fs.readFileSync(DEMO_FILE, 'utf8'));
-  if (!result.ok) throw new Error('the demo file is not valid');
-  return result.file.plans[0]!;
-}
-
-/** What a CSV can carry: the sections, aims, actions and progress, without delivery principles. */
-function tableOf(plan: PlanFilePlan) {
-  return plan.sections.map((section) => ({
-    ...section,
-    aims: section.aims.map(({ funding: _aimFunding, ...aim }) => ({
-      ...aim,
-      deliveryPrinciples: [],
-      actions: aim.actions.map(({ funding: _funding, ...action }) => action),
-    })),
-  }));
-}
+import { planSchema } from '../../src/domain/plan-file.js';
+import { demoPlan, tableOf } from '../support/demo-plan.js';
 
 function read(text: string) {
   return readPlanCsv(text, { year: '2024/25' });

@@ -9,14 +9,8 @@ import {
   type TablePlan,
 } from '../../src/documents/plan-csv.js';
 import { readPlanSheet, readPlanXlsx, sheetName, writePlanXlsx } from '../../src/documents/plan-sheet.js';
-import { parsePlanFileJson, type PlanFilePlan } from '../../src/domain/plan-file.js';
-import { DEMO_FILE } from '../../src/services/demo.js';
-
-function demoPlan(): PlanFilePlan {
-  const result = parsePlanFileJson(fs.readFileSync(DEMO_FILE, 'utf8'));
-  if (!result.ok) throw new Error('the demo file is not valid');
-  return result.file.plans[0]!;
-}
+import { type PlanFilePlan } from '../../src/domain/plan-file.js';
+import { demoPlan, tableOf } from '../support/demo-plan.js';
 
 /** The demo plan with an id on every action, as an export from the database has. */
 function withIds(plan: PlanFilePlan): TablePlan {
@@ -27,18 +21,6 @@ function withIds(plan: PlanFilePlan): TablePlan {
       aims: s.aims.map((a) => ({ ...a, actions: a.actions.map((c) => ({ ...c, id: ++id })) })),
     })),
   };
-}
-
-/** What a table can carry: the sections, aims, actions and progress, without delivery principles. */
-function tableOf(plan: PlanFilePlan) {
-  return plan.sections.map((section) => ({
-    ...section,
-    aims: section.aims.map(({ funding: _aimFunding, ...aim }) => ({
-      ...aim,
-      deliveryPrinciples: [],
-      actions: aim.actions.map(({ funding: _funding, ...action }) => action),
-    })),
-  }));
 }
 
 const META = { title: 'Action plan 2024/25', partnership: 'SoSafe Stevenage' };

@@ -84,8 +84,19 @@ function namesIn(text: string, names: readonly string[]): string[] {
   return names.filter((name) => lower.includes(name.toLowerCase()));
 }
 
+/** What the public pages showed of the demo as it was loaded. */
+let demoAsLoaded: { sosafe: string[]; northHerts: unknown[] };
+
 beforeAll(async () => {
   database = await createTestDatabase({ demo: true });
+  demoAsLoaded = {
+    sosafe: (await getPublicPlan(database.db, 'sosafe', '2024-25')).sections.flatMap((s) =>
+      s.aims.map((a) => a.number),
+    ),
+    northHerts: (await getPublicPartnership(database.db, 'north-herts')).plans,
+  };
+  // These tests start from nothing published.
+  await database.db.update(t.aims).set({ publishedAt: null, publishedBy: null });
   coordinator = await actorFor('coordinator@sosafe.example');
   lead = await actorFor('helen.whitehead@sosafe.example');
   partner = await actorFor('partner@sosafe.example');
@@ -109,6 +120,14 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await database?.close();
+});
+
+describe('the demo', () => {
+  it('comes with SoSafe’s plan, a published document, on its public page, and North Herts’ illustrative plan not', () => {
+    expect(demoAsLoaded.sosafe).toHaveLength(21);
+    expect(demoAsLoaded.sosafe.slice(0, 3)).toEqual(['1.1', '1.2', '1.3']);
+    expect(demoAsLoaded.northHerts).toEqual([]);
+  });
 });
 
 describe('publishing an aim', () => {

@@ -63,6 +63,8 @@ async function aimVersion(number: string): Promise<string> {
 
 beforeAll(async () => {
   t0 = await createTestApp();
+  // The demo's SoSafe plan comes published (test/demo); these tests start from nothing published.
+  await t0.database.db.update(t.aims).set({ publishedAt: null, publishedBy: null });
   coordinator = new Session(t0.app);
   await coordinator.signIn(DEMO.coordinator);
 });
