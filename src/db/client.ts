@@ -212,6 +212,48 @@ export async function withCopySession<T>(db: Db, work: (session: CopySession) =>
   });
 }
 
+/** PGlite: the count of writes made through each database handle (see writeStamp). */
+const writeCounts = new WeakMap<Db, { n: number }>();
+
+/** A statement that only reads (and so leaves the write count as it is): a plain SELECT. */
+const READS_ONLY = /^\s*select\b/i;
+
+/**
+ * Counts the writes made through a PGlite client: every statement but a plain SELECT, and every
+ * transaction (counted when it has ended, committed or not, before its caller goes on). PGlite runs
+ * one statement or transaction at a time, so a count read when a request starts is ahead of every
+ * write committed before it.
+ */
+function countWrites(client: PGlite): { n: number } {
+  const count = { n: 0 };
+  const counted = <T>(run: Promise<T>): Promise<T> =>
+    run.finally(() => {
+      count.n++;
+    });
+  const query = client.query.bind(client);
+  const exec = client.exec.bind(client);
+  const transaction = client.transaction.bind(client);
+  client.query = ((
+    text: string,
+    ...rest: Parameters<PGlite['query']> extends [string, ...infer R] ? R : never
+  ) => (READS_ONLY.test(text) ? query(text, ...rest) : counted(query(text, ...rest)))) as PGlite['query'];
+  client.exec = ((...args: Parameters<PGlite['exec']>) => counted(exec(...args))) as PGlite['exec'];
+  client.transaction = ((...args: Parameters<PGlite['transaction']>) =>
+    counted(transaction(...args))) as PGlite['transaction'];
+  return count;
+}
+
+/**
+ * PGlite: the read stamp (services/read-cache.ts) as this process's count of writes, read with no
+ * query. One process owns a PGlite database (acquireDataDirLock), and every write it makes goes
+ * through this handle, so the count changes whenever the data may have. Undefined on PostgreSQL,
+ * where other instances write too: the stamp is the server's snapshot there.
+ */
+export function writeStamp(db: Db): string | undefined {
+  const count = writeCounts.get(db);
+  return count ? `w${count.n}` : undefined;
+}
+
 /** The key of the session advisory lock each PostgreSQL database handle (an instance) holds. */
 const instanceLocks = new WeakMap<Db, Promise<{ key: number; client: pg.Client }>>();
 
@@ -301,8 +343,10 @@ async function openPglite(options: OpenOptions): Promise<Database> {
     release();
     throw error;
   }
+  const writes = countWrites(client);
   const db = drizzlePglite(client, { schema }) as unknown as Db;
   pglites.set(db, client);
+  writeCounts.set(db, writes);
   return {
     db,
     kind: 'pglite',

@@ -4,10 +4,11 @@
  * The check is the database's own: `pg_current_snapshot()` names the transactions a new query
  * would see as committed (xmin:xmax:in-progress list). A write is a transaction with an id, so a
  * commit anywhere changes it, and while it is unchanged every table reads the same. That holds for
- * every instance on one PostgreSQL server (the snapshot is the server's) as for the embedded
- * database, so a value kept under a stamp is only ever served to a request that read the same
- * stamp — no instance shows another's change late, and a person sees their own change on the next
- * page, whose stamp is read after it was committed.
+ * every instance on one PostgreSQL server (the snapshot is the server's), so a value kept under a
+ * stamp is only ever served to a request that read the same stamp — no instance shows another's
+ * change late, and a person sees their own change on the next page, whose stamp is read after it
+ * was committed. On the embedded database, which one process owns, the stamp is that process's
+ * count of writes (db/client.ts writeStamp), read with no query at all.
  *
  * A request reads the stamp once, when it starts (see users.getSignedIn), and passes it to the
  * reads it makes; without a stamp (a form's POST, a job, a test calling a service) nothing is
@@ -16,7 +17,7 @@
  */
 import { sql } from 'drizzle-orm';
 import { PgTransaction } from 'drizzle-orm/pg-core';
-import { queryRows, type Db, type Tx } from '../db/client.js';
+import { queryRows, writeStamp, type Db, type Tx } from '../db/client.js';
 
 /** What a request read of the database's state when it started; undefined: do not cache. */
 export type ReadStamp = string | undefined;
@@ -24,7 +25,10 @@ export type ReadStamp = string | undefined;
 /** The SQL of the stamp, for a query that reads it beside something else. */
 export const READ_STAMP_SQL = sql<string>`pg_current_snapshot()::text`;
 
+/** The stamp now: on the embedded database its count of writes, on PostgreSQL its snapshot. */
 export async function readStamp(db: Db): Promise<string> {
+  const counted = writeStamp(db);
+  if (counted !== undefined) return counted;
   const [row] = await queryRows<{ stamp: string }>(db, sql`select ${READ_STAMP_SQL} as stamp`);
   return row!.stamp;
 }

@@ -8,9 +8,13 @@
  * whose expiry moves on by less than SKIP_EXPIRY_MOVE_MS. A session can so end up to that much
  * early, against a 2-hour idle limit; a session changed on another instance differs from what
  * this one remembers, so it is written.
+ *
+ * On the embedded database, where this process makes every write (db/client.ts writeStamp), the
+ * store also keeps each session's last read under the write count: a request made while nothing
+ * was written since reads its session, account and stamp without a query.
  */
 import { eq, lt, sql } from 'drizzle-orm';
-import { queryRows, type Db } from '../db/client.js';
+import { queryRows, writeStamp, type Db } from '../db/client.js';
 import { sessions } from '../db/schema.js';
 import { READ_STAMP_SQL } from './read-cache.js';
 import { SIGNED_IN_USER_SQL, signedInUserOf, type SignedInUser, type SignedInUserRow } from './users.js';
@@ -47,6 +51,13 @@ export function takeSignedIn(session: object): SignedInRead | undefined {
   delete fields[SIGNED_IN_KEY];
   return read;
 }
+
+type SessionRow = SignedInUserRow & {
+  data: StoredSession;
+  expires_at: Date | string;
+  user_id: number | null;
+  stamp: string;
+};
 
 /** A save that only moves the expiry on by less than this is skipped (see above). */
 export const SKIP_EXPIRY_MOVE_MS = 60_000;
@@ -121,32 +132,54 @@ export class DatabaseSessionStore {
   }
 
   get(sid: string, callback: GetCallback): void {
-    queryRows<
-      SignedInUserRow & {
-        data: StoredSession;
-        expires_at: Date | string;
-        user_id: number | null;
-        stamp: string;
-      }
-    >(
-      this.db,
-      sql`select s.data, s.expires_at, s.user_id, ${READ_STAMP_SQL} as stamp, ${SIGNED_IN_USER_SQL}
-      from sessions s left join users u on u.id = s.user_id and u.deactivated_at is null
-      where s.sid = ${sid}`,
-    ).then(([row]) => {
+    // Read before the query, so that what the query reads is at least as new as the stamp.
+    const counted = writeStamp(this.db);
+    const kept = counted === undefined ? undefined : this.reads.get(sid);
+    const rows =
+      kept && kept.stamp === counted
+        ? Promise.resolve([kept.row])
+        : queryRows<SessionRow>(
+            this.db,
+            sql`select s.data, s.expires_at, s.user_id, ${READ_STAMP_SQL} as stamp, ${SIGNED_IN_USER_SQL}
+            from sessions s left join users u on u.id = s.user_id and u.deactivated_at is null
+            where s.sid = ${sid}`,
+          ).then((read) => {
+            if (counted !== undefined) this.keepRead(sid, counted, read[0]);
+            return read;
+          });
+    rows.then(([row]) => {
       const expiresAt = row && new Date(row.expires_at).getTime();
       if (!row || !expiresAt || expiresAt <= Date.now()) return callback(null);
       // Requests of one session overlap: a read that started before this instance's last write
       // must not make it forget that write (the expiry only moves on).
       const last = this.written.get(sid);
       if (!last || expiresAt > last.expiresAt) this.remember(sid, contentKey(row.data), expiresAt);
-      const read: SignedInRead = { userId: row.user_id, user: signedInUserOf(row), stamp: row.stamp };
-      callback(null, { ...row.data, [SIGNED_IN_KEY]: read } as never);
+      const read: SignedInRead = {
+        userId: row.user_id,
+        user: signedInUserOf(row),
+        stamp: counted ?? row.stamp,
+      };
+      // A copy: the request may change its session, and a kept read serves the next one.
+      callback(null, { ...structuredClone(row.data), [SIGNED_IN_KEY]: read } as never);
     }, callback);
+  }
+
+  /** The embedded database's reads of sessions, under the write count they were read at. */
+  private readonly reads = new Map<string, { stamp: string; row: SessionRow }>();
+
+  private keepRead(sid: string, stamp: string, row: SessionRow | undefined): void {
+    this.reads.delete(sid);
+    if (!row) return;
+    this.reads.set(sid, { stamp, row });
+    if (this.reads.size > REMEMBERED_WRITES) {
+      const oldest = this.reads.keys().next().value;
+      if (oldest !== undefined) this.reads.delete(oldest);
+    }
   }
 
   destroy(sid: string, callback: Callback): void {
     this.written.delete(sid);
+    this.reads.delete(sid);
     this.db
       .delete(sessions)
       .where(eq(sessions.sid, sid))

@@ -5,7 +5,7 @@
 import argon2 from 'argon2';
 import { and, eq, isNull, sql } from 'drizzle-orm';
 import { z } from 'zod';
-import { queryRows, type Db, type Tx } from '../db/client.js';
+import { queryRows, writeStamp, type Db, type Tx } from '../db/client.js';
 import * as t from '../db/schema.js';
 import { ROLES, type Member, type Role } from '../domain/permissions.js';
 import type { Actor } from './actor.js';
@@ -221,13 +221,14 @@ export async function getSignedIn(
   db: Db,
   userId: number,
 ): Promise<{ user: SignedInUser | undefined; stamp: string }> {
+  const counted = writeStamp(db);
   const [row] = await queryRows<SignedInUserRow & { stamp: string }>(
     db,
     sql`select ${READ_STAMP_SQL} as stamp, ${SIGNED_IN_USER_SQL}
     from (select 1) as one
     left join users u on u.id = ${userId} and u.deactivated_at is null`,
   );
-  return { user: signedInUserOf(row!), stamp: row!.stamp };
+  return { user: signedInUserOf(row!), stamp: counted ?? row!.stamp };
 }
 
 /** The columns SIGNED_IN_USER_SQL reads (id null: no active account). */

@@ -3,9 +3,9 @@
  * committed write — on this connection or another instance's — changes the stamp, so the next
  * page reads the change.
  */
-import { eq } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Database } from '../../src/db/client.js';
+import { writeStamp, type Database } from '../../src/db/client.js';
 import * as t from '../../src/db/schema.js';
 import { memberActor, type Actor } from '../../src/services/actor.js';
 import { getPartnershipBySlug, type PartnershipRow } from '../../src/services/plan-read.js';
@@ -68,15 +68,48 @@ describe('the read cache', () => {
 
   it('keeps its stamp while only reads happen, and reads the signed-in account with it', async () => {
     const before = await readStamp(database.db);
-    expect(before).toMatch(/^\d+:\d+:/);
+    const form = database.kind === 'pglite' ? /^w\d+$/ : /^\d+:\d+:/;
+    expect(before).toMatch(form);
     await openPlan(database.db, coordinator, sosafe, '2024/25');
     const signedIn = await getSignedIn(database.db, coordinatorId);
     expect(signedIn.user).toMatchObject({ id: coordinatorId, email: 'coordinator@sosafe.example' });
-    expect(signedIn.stamp).toMatch(/^\d+:\d+:/);
+    expect(signedIn.stamp).toMatch(form);
     // On PostgreSQL the stamp is the server's: the other test files' databases write beside this
     // one (more reloads, never a stale read); the embedded database is this file's alone.
     if (database.kind === 'pglite') expect(signedIn.stamp).toBe(before);
     expect((await getSignedIn(database.db, 987_654)).user).toBeUndefined();
+  });
+
+  it('on the embedded database, counts its writes: a statement that writes, and every transaction', async () => {
+    if (database.kind !== 'pglite') {
+      expect(writeStamp(database.db), 'PostgreSQL reads the server’s snapshot').toBeUndefined();
+      return;
+    }
+    const start = writeStamp(database.db)!;
+    await database.db.select().from(t.partnerships);
+    await database.db.execute(sql`select count(*) from aims`);
+    expect(writeStamp(database.db), 'reads change nothing').toBe(start);
+    await database.db
+      .update(t.partnerships)
+      .set({ area: 'Stevenage' })
+      .where(eq(t.partnerships.id, sosafe.id));
+    const afterUpdate = writeStamp(database.db)!;
+    expect(afterUpdate).not.toBe(start);
+    await database.db.execute(
+      sql`with gone as (delete from sessions where false returning sid) select count(*) from gone`,
+    );
+    expect(writeStamp(database.db), 'a statement that may write, though it starts with "with"').not.toBe(
+      afterUpdate,
+    );
+    const beforeTransaction = writeStamp(database.db);
+    await expect(
+      database.db.transaction(async (tx) => {
+        await tx.select().from(t.aims).limit(1);
+        throw new Error('rolled back');
+      }),
+    ).rejects.toThrow('rolled back');
+    expect(writeStamp(database.db), 'any transaction, even one rolled back').not.toBe(beforeTransaction);
+    expect(await readStamp(database.db)).toBe(writeStamp(database.db));
   });
 
   it('shows a change after a write on this instance or another', async () => {

@@ -99,7 +99,7 @@ describe('the session store', () => {
       userId: user!.id,
       user: { id: user!.id, name: 'Rea Der', partnerships: 0 },
     });
-    expect(read?.stamp).toMatch(/^\d+:\d+:/);
+    expect(read?.stamp).toMatch(database.kind === 'pglite' ? /^w\d+$/ : /^\d+:\d+:/);
     if (database.kind === 'pglite') expect(read?.stamp).toBe(await readStamp(database.db));
     expect(takeSignedIn(session), 'taken once').toBeUndefined();
 
@@ -119,6 +119,45 @@ describe('the session store', () => {
       flash: 'new',
       cookie: { expires: at(SKIP_EXPIRY_MOVE_MS * 2).toISOString(), originalMaxAge: 7_200_000 },
     });
+  });
+
+  it('on the embedded database, reads a session again without a query while nothing was written', async () => {
+    if (database.kind !== 'pglite') {
+      // PostgreSQL: other instances write too; every read is a query (tested above).
+      expect(database.pglite).toBeUndefined();
+      return;
+    }
+    const client = database.pglite!;
+    const [user] = await database.db
+      .insert(users)
+      .values({ email: 'kept@example.org', name: 'Kept Read' })
+      .returning({ id: users.id });
+    await save('s5', { userId: user!.id, nested: { state: 'a' } }, at(0));
+    const read = () =>
+      new Promise<Record<string, unknown>>((resolve, reject) =>
+        store.get('s5', (error, found) => (error ? reject(error as Error) : resolve(found!))),
+      );
+    const first = await read();
+    const query = client.query.bind(client);
+    let queries = 0;
+    client.query = ((...args: Parameters<typeof client.query>) => {
+      queries++;
+      return query(...args);
+    }) as typeof client.query;
+    try {
+      (first.nested as { state: string }).state = 'changed by the first request';
+      const second = await read();
+      expect(queries, 'no query: nothing was written since').toBe(0);
+      expect(second.nested, 'each request gets its own copy').toEqual({ state: 'a' });
+      expect(takeSignedIn(second)?.stamp).toBe(takeSignedIn(first)?.stamp);
+
+      await database.db.update(users).set({ name: 'Renamed' }).where(eq(users.id, user!.id));
+      const third = await read();
+      expect(queries, 'the write, then the session read again').toBe(2);
+      expect(takeSignedIn(third)?.user?.name).toBe('Renamed');
+    } finally {
+      client.query = query;
+    }
   });
 
   it('writes again after a destroy, even with the same data', async () => {
