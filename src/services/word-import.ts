@@ -4,7 +4,8 @@
  * 1. upload: the DOCX is read (src/documents/word-plan.ts) and its tables are kept in
  *    `plan_uploads` for a day, with what the coordinator corrects; nothing else is written.
  * 2. correct: the plan year, what each column heading is taken as (the stored tables are read
- *    again with it), section and aim numbers and titles, and what to leave out.
+ *    again with it), section and aim numbers and titles, each action's lead and partners, and what
+ *    to leave out.
  * 3. save: the corrected plan is written as the new plan year in one transaction, with its audit
  *    event (plan-import.ts's importPlanYear), and the upload remembers what it became.
  */
@@ -13,6 +14,7 @@ import type { Db, Tx } from '../db/client.js';
 import * as t from '../db/schema.js';
 import {
   isWordPlanField,
+  parseWordParties,
   readWordDocument,
   readWordPlan,
   WORD_PLAN_FIELD_LABELS,
@@ -28,7 +30,7 @@ import {
 } from '../documents/word-plan.js';
 import { aimNumberParts, isAimNumber } from '../domain/numbering.js';
 import { canEditPlanStructure } from '../domain/permissions.js';
-import { planSchema, type PlanFilePlan } from '../domain/plan-file.js';
+import { planSchema, type PlanFileParty, type PlanFilePlan } from '../domain/plan-file.js';
 import { nextPlanYear, parsePlanYear, planYearOfDate } from '../domain/quarters.js';
 import type { Actor } from './actor.js';
 import { ForbiddenError, isUniqueViolation, NotFoundError, ValidationError } from './errors.js';
@@ -48,6 +50,8 @@ export interface WordCorrections {
   headings: Record<string, WordPlanField | 'ignore'>;
   sections: Record<string, { number?: number; title?: string }>;
   aims: Record<string, { number?: string; title?: string }>;
+  /** An action's lead and partners as the coordinator typed them (see partiesText). */
+  actions?: Record<string, { leads?: string; partners?: string }>;
   /** Keys of the sections, aims and actions left out. */
   leaveOut: string[];
 }
@@ -107,8 +111,23 @@ const emptyCorrections = (): WordCorrections => ({
   headings: {},
   sections: {},
   aims: {},
+  actions: {},
   leaveOut: [],
 });
+
+/**
+ * Leads or partners as the preview's box shows them: one organisation a line, its officers in
+ * brackets ("SBC (Will Peters/Mel Cucos)"); read back with the Word plan's own reading of a cell,
+ * so an unchanged box reads as it was.
+ */
+export function partiesText(parties: readonly PlanFileParty[]): string {
+  return parties
+    .map((p) => (p.officers.length ? `${p.organisation} (${p.officers.join('/')})` : p.organisation))
+    .join('\n');
+}
+
+/** The longest text a lead or partners box takes. */
+const PARTIES_MAX_LENGTH = 2000;
 
 function requireCoordinator(actor: Actor, partnershipId: number): number {
   if (actor.userId === null || !canEditPlanStructure(actor.member, partnershipId)) {
@@ -124,6 +143,8 @@ export const wordImportFields = {
   sectionTitle: (key: string) => `section-${key}-title`,
   aimNumber: (key: string) => `aim-${key}-number`,
   aimTitle: (key: string) => `aim-${key}-title`,
+  actionLeads: (key: string) => `action-${key}-leads`,
+  actionPartners: (key: string) => `action-${key}-partners`,
   leaveOut: 'leaveOut',
 } as const;
 
@@ -267,7 +288,15 @@ function applyCorrections(read: WordPlanRead, corrections: WordCorrections): Pre
           title: aimFix.title ?? aim.title,
           read: { number: aim.number, title: aim.title },
           leftOut: aimOut,
-          actions: aim.actions.map((action) => ({ ...action, leftOut: aimOut || out.has(action.key) })),
+          actions: aim.actions.map((action) => {
+            const fix = corrections.actions?.[action.key] ?? {};
+            return {
+              ...action,
+              leads: fix.leads === undefined ? action.leads : parseWordParties(fix.leads),
+              partners: fix.partners === undefined ? action.partners : parseWordParties(fix.partners),
+              leftOut: aimOut || out.has(action.key),
+            };
+          }),
         };
       }),
     };
@@ -497,6 +526,34 @@ function correctionsFromForm(
         else if (aimTitle.trim() !== aim.title) aimFix.title = aimTitle.trim();
       } else if (before.aims[aim.key]?.title !== undefined) aimFix.title = before.aims[aim.key]!.title;
       if (Object.keys(aimFix).length) next.aims[aim.key] = aimFix;
+
+      for (const action of aim.actions) {
+        const actionFix: NonNullable<WordCorrections['actions']>[string] = {};
+        const earlier = before.actions?.[action.key] ?? {};
+        for (const [kind, name, asRead] of [
+          ['leads', f.actionLeads(action.key), action.leads],
+          ['partners', f.actionPartners(action.key), action.partners],
+        ] as const) {
+          const typed = formValue(input, name);
+          if (typed === undefined) {
+            if (earlier[kind] !== undefined) actionFix[kind] = earlier[kind];
+            continue;
+          }
+          // One organisation a line, blank lines and spaces at the ends dropped.
+          const text = typed
+            .split(/\r\n?|\n/)
+            .map((line) => line.trim())
+            .filter(Boolean)
+            .join('\n');
+          if (text.length > PARTIES_MAX_LENGTH) {
+            problems.push({
+              field: name,
+              message: `The ${kind === 'leads' ? 'lead' : 'partners'} of action ${aim.actions.indexOf(action) + 1} of aim ${aim.number ?? aim.title.slice(0, 40)} must be ${PARTIES_MAX_LENGTH} characters or fewer`,
+            });
+          } else if (text !== partiesText(asRead)) actionFix[kind] = text;
+        }
+        if (Object.keys(actionFix).length) (next.actions ??= {})[action.key] = actionFix;
+      }
     }
   }
 

@@ -14,6 +14,7 @@ import { findAim, getPartnershipBySlug, loadPlanTree, type PlanTree } from '../.
 import { addUser, getMember } from '../../src/services/users.js';
 import {
   correctWordUpload,
+  partiesText,
   previewWordUpload,
   saveWordUpload,
   uploadWordPlan,
@@ -79,6 +80,10 @@ function formOf(view: WordImportPreview, changes: Record<string, string | string
     for (const aim of section.aims) {
       form[fields.aimNumber(aim.key)] = aim.number ?? '';
       form[fields.aimTitle(aim.key)] = aim.title;
+      for (const action of aim.actions) {
+        form[fields.actionLeads(action.key)] = partiesText(action.leads);
+        form[fields.actionPartners(action.key)] = partiesText(action.partners);
+      }
     }
   }
   return { ...form, ...changes };
@@ -301,6 +306,67 @@ describe('the demo plan as the suite writes it, headings in another order and sp
     );
     expect(saved).toMatchObject({ year: '2030/31', sections: 1, aims: 1 });
     expect(findAim(await tree('2030/31'), '1.7').aim.title).toBe('Promote No More Youth');
+  });
+});
+
+describe('an action’s lead and partners', () => {
+  it('show as read, one organisation a line with its officers, and an unchanged box keeps them', async () => {
+    const { id } = await upload(await demoWordPlan(), 'demo.docx');
+    const view = await preview(id);
+    const hateCrime = view.sections[2]!.aims.find((a) => a.number === '3.1')!.actions[0]!;
+    expect(partiesText(hateCrime.leads)).toBe('CCSU (Helen Whitehead)\nSBC');
+    const same = await correctWordUpload(database.db, coordinator, partnershipId, id, formOf(view));
+    expect(same.sections[2]!.aims.find((a) => a.number === '3.1')!.actions[0]!.leads).toEqual(
+      hateCrime.leads,
+    );
+  });
+
+  it('are corrected in the preview and saved as corrected; too long a box is refused against it', async () => {
+    const { id } = await upload(await smallWordPlan());
+    const view = await preview(id);
+    const action = view.sections[0]!.aims[0]!.actions[0]!;
+    expect(action.leads.map((p) => p.organisation)).toEqual(['NMS']);
+    const leads = fields.actionLeads(action.key);
+    const partners = fields.actionPartners(action.key);
+
+    const tooLong = await problemsOf(
+      correctWordUpload(
+        database.db,
+        coordinator,
+        partnershipId,
+        id,
+        formOf(view, { [partners]: 'x'.repeat(2001) }),
+      ),
+    );
+    expect(tooLong).toEqual([
+      { field: partners, message: 'The partners of action 1 of aim 1.1 must be 2000 characters or fewer' },
+    ]);
+
+    const corrected = await correctWordUpload(
+      database.db,
+      coordinator,
+      partnershipId,
+      id,
+      formOf(view, {
+        [leads]: 'No More Service (Jo Bloggs/Sam Smith)\r\n\r\n  Police  ',
+        [partners]: 'CAMHS',
+      }),
+    );
+    const shown = corrected.sections[0]!.aims[0]!.actions[0]!;
+    expect(shown.leads).toEqual([
+      { organisation: 'No More Service', officers: ['Jo Bloggs', 'Sam Smith'] },
+      { organisation: 'Police', officers: [] },
+    ]);
+    expect(shown.partners).toEqual([{ organisation: 'CAMHS', officers: [] }]);
+    // Kept with the upload: the next preview shows them, and saving writes them.
+    expect((await preview(id)).sections[0]!.aims[0]!.actions[0]!.leads).toEqual(shown.leads);
+    await saveWordUpload(database.db, coordinator, partnershipId, id, { year: '2040/41' });
+    const saved = findAim(await tree('2040/41'), '1.1').aim.actions[0]!;
+    expect(saved.leads.map((p) => [p.organisation, [...p.officers]])).toEqual([
+      ['No More Service', ['Jo Bloggs', 'Sam Smith']],
+      ['Police', []],
+    ]);
+    expect(saved.partners.map((p) => p.organisation)).toEqual(['CAMHS']);
   });
 });
 

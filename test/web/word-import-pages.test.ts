@@ -24,13 +24,18 @@ async function count(table: 'plans' | 'aims' | 'plan_uploads' | 'audit_events'):
   return Number(row!.n);
 }
 
-/** The fields of the preview's form as the page fills them (its selects and text inputs; no box is ticked). */
+/** The fields of the preview's form as the page fills them (selects, text inputs and boxes; none ticked). */
 function formFields(html: string): Record<string, string> {
   const fields: Record<string, string> = {};
   for (const m of html.matchAll(
     /<input\s+class="govuk-input[^"]*" id="[^"]*" name="([^"]+)" type="text"[^>]*?value="([^"]*)"/g,
   )) {
     fields[m[1]!] = decode(m[2]!);
+  }
+  for (const m of html.matchAll(
+    /<textarea class="govuk-textarea[^"]*" id="[^"]*" name="([^"]+)"[^>]*>([\s\S]*?)<\/textarea>/g,
+  )) {
+    fields[m[1]!] = decode(m[2]!.replace(/^\n/, ''));
   }
   for (const m of html.matchAll(
     /<select class="govuk-select[^"]*" id="[^"]*" name="([^"]+)"[^>]*>([\s\S]*?)<\/select>/g,
@@ -109,6 +114,23 @@ describe('importing a Word plan through the pages', () => {
     expect(page.body).toContain('The preview shows your changes');
   });
 
+  it('corrects an action’s lead, and shows the correction from then on', async () => {
+    const page = await coordinator.get(preview);
+    const fields = formFields(page.body);
+    const lead = Object.keys(fields).find(
+      (k) => /^action-.*-leads$/.test(k) && fields[k] === 'CCSU (Helen Whitehead)\nSBC',
+    )!;
+    expect(page.body).toContain(`<label class="govuk-label govuk-visually-hidden" for="${lead}">`);
+    const response = await coordinator.post(preview, {
+      ...fields,
+      [lead]: 'Hate Crime Unit (Helen Whitehead)\nSBC',
+    });
+    expect(response.statusCode).toBe(303);
+    expect(formFields((await coordinator.get(preview)).body)[lead]).toBe(
+      'Hate Crime Unit (Helen Whitehead)\nSBC',
+    );
+  });
+
   it('saves the new plan year, and its pages show the aims', async () => {
     const aims = await count('aims');
     const fields = formFields((await coordinator.get(preview)).body);
@@ -127,6 +149,7 @@ describe('importing a Word plan through the pages', () => {
     expect(plan.body).toContain(
       'Develop a robust partnership process to support those who have experienced Cuckooing',
     );
+    expect((await coordinator.get('/p/sosafe/plans/2025-26/aims/3.1')).body).toContain('Hate Crime Unit');
     const aim = await coordinator.get('/p/sosafe/plans/2025-26/aims/2.2');
     expect(aim.body).toContain('Letchworth Heritage Foundation');
     // The Resources column was left out: "TBC" came in nowhere.

@@ -1,7 +1,8 @@
 /**
  * Importing a Word action plan: read its tables, preview and correct, then save. The coordinator
  * uploads a DOCX, checks what was read on one page (the plan year, what each column heading was
- * taken as, sections and aims, what to leave out), and saves it as a new plan year. Every step is
+ * taken as, sections and aims, each action's lead and partners, what to leave out), and saves it
+ * as a new plan year. Every step is
  * a plain form; the services check the permission again and write.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -10,7 +11,7 @@ import { canEditPlanStructure } from '../../domain/permissions.js';
 import { planYearSlug } from '../../domain/quarters.js';
 import { ForbiddenError, NotFoundError, ValidationError } from '../../services/errors.js';
 import type { Services } from '../../services/index.js';
-import { wordImportFields, type WordImportPreview } from '../../services/word-import.js';
+import { partiesText, wordImportFields, type WordImportPreview } from '../../services/word-import.js';
 import { partnershipContext } from '../context.js';
 import { formErrors, uploadedFile } from '../forms.js';
 
@@ -139,6 +140,10 @@ export function registerWordImportRoutes(app: FastifyInstance, services: Service
           actions: aim.actions.map((action, index) => ({
             ...action,
             index: index + 1,
+            leadsName: wordImportFields.actionLeads(action.key),
+            partnersName: wordImportFields.actionPartners(action.key),
+            leadsValue: value(wordImportFields.actionLeads(action.key), partiesText(action.leads)),
+            partnersValue: value(wordImportFields.actionPartners(action.key), partiesText(action.partners)),
             leaveOutChecked: leaveOut.has(action.key),
           })),
         })),
