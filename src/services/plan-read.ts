@@ -71,6 +71,8 @@ export interface AimNode {
   addedOn: string | null;
   /** The aim of an earlier year's plan this one was carried over from (roll-over). */
   carriedFrom: { year: string; number: string } | null;
+  /** The aims of later years' plans carried over from this one, earliest first. */
+  carriedTo: { year: string; number: string }[];
   version: number;
   archivedAt: Date | null;
   actions: ActionNode[];
@@ -183,8 +185,10 @@ async function readPlanTree(
   const live = !options.includeArchived;
   const earlierAim = alias(t.aims, 'earlier_aim');
   const earlierPlan = alias(t.plans, 'earlier_plan');
+  const laterAim = alias(t.aims, 'later_aim');
+  const laterPlan = alias(t.plans, 'later_plan');
 
-  const [headlineAims, objectives, priorities, sections, aimRows] = await allQueries(db, [
+  const [headlineAims, objectives, priorities, sections, aimRows, laterRows] = await allQueries(db, [
     db
       .select()
       .from(t.headlineAims)
@@ -209,6 +213,14 @@ async function readPlanTree(
       .leftJoin(earlierPlan, eq(earlierPlan.id, earlierAim.planId))
       .where(and(eq(t.aims.planId, plan.id), live ? isNull(t.aims.archivedAt) : undefined))
       .orderBy(asc(t.aims.position), asc(t.aims.id)),
+    // The aims of later years' plans carried over from this plan's (roll-over), the other way.
+    db
+      .select({ from: laterAim.carriedFromAimId, year: laterPlan.year, number: laterAim.number })
+      .from(laterAim)
+      .innerJoin(t.aims, eq(t.aims.id, laterAim.carriedFromAimId))
+      .innerJoin(laterPlan, eq(laterPlan.id, laterAim.planId))
+      .where(and(eq(t.aims.planId, plan.id), isNull(laterAim.archivedAt)))
+      .orderBy(asc(laterPlan.year)),
   ]);
   const carriedFrom = new Map(
     aimRows.flatMap((r) =>
@@ -217,6 +229,11 @@ async function readPlanTree(
         : [],
     ),
   );
+  const carriedTo = new Map<number, { year: string; number: string }[]>();
+  for (const r of laterRows) {
+    if (r.from === null) continue;
+    carriedTo.set(r.from, [...(carriedTo.get(r.from) ?? []), { year: r.year, number: r.number }]);
+  }
   const aims = aimRows.map((r) => r.aim);
   const aimIds = aims.map((a) => a.id);
   const priorityIds = priorities.map((p) => p.id);
@@ -313,6 +330,7 @@ async function readPlanTree(
     position: aim.position,
     addedOn: aim.addedOn,
     carriedFrom: carriedFrom.get(aim.id) ?? null,
+    carriedTo: carriedTo.get(aim.id) ?? [],
     version: aim.version,
     archivedAt: aim.archivedAt,
     deliveryPrinciples: (principlesByAim.get(aim.id) ?? []).map((d) => ({

@@ -53,7 +53,7 @@ describe('the coordinator starts next year’s plan', () => {
     expect(response.body).not.toMatch(/type="checkbox"[^>]* checked>/);
   });
 
-  it('creates the plan, goes to it, and each carried aim links back to its earlier year', async () => {
+  it('creates the plan, goes to it, and each carried aim links back to its earlier year, which links forward', async () => {
     const page = await coordinator.get(form);
     const aims = offered(page.body);
     const token = /name="_csrf" value="([^"]+)"/.exec(page.body)![1]!;
@@ -88,10 +88,15 @@ describe('the coordinator starts next year’s plan', () => {
     expect(aim.body).toContain('data-testid="action-4"'); // its four actions
     expect(aim.body).toContain('No update');
     expect(aim.body).not.toContain('class="app-timeline__entry"'); // no progress came over
-    // The earlier aim keeps its progress, and says nothing of the kind.
+    // The earlier aim keeps its progress, and links forward to where it went.
     const earlier = await coordinator.get(`${base}/aims/4.2`);
     expect(earlier.body).toContain('class="app-timeline__entry"');
     expect(earlier.body).not.toContain('data-testid="carried-from"');
+    const carriedTo = /data-testid="carried-to">(.*?)<\/p>/s.exec(earlier.body)?.[1] ?? '';
+    expect(carriedTo.replace(/<[^>]+>/g, '')).toBe('Carried over to 2025/26 (aim 4.2)');
+    expect(carriedTo).toContain('href="/p/sosafe/plans/2025-26/aims/4.2"');
+    // 3.1 was not carried over: it says nothing of the kind.
+    expect((await coordinator.get(`${base}/aims/3.1`)).body).not.toContain('data-testid="carried-to"');
   });
 
   it('does not offer a second roll-over once next year’s plan exists', async () => {
