@@ -69,6 +69,9 @@ async function tree(year: string): Promise<PlanTree> {
 const upload = (data: Uint8Array, filename = 'plan.docx', actor = coordinator) =>
   uploadWordPlan(database.db, actor, partnershipId, { filename, data });
 const preview = (id: number) => previewWordUpload(database.db, coordinator, partnershipId, id);
+/** The coordinator's corrections to an upload, as the preview's form sends them. */
+const correct = (id: number, form: Record<string, unknown>) =>
+  correctWordUpload(database.db, coordinator, partnershipId, id, form);
 
 /** The form as the preview page fills it: every field as shown, then the changes. */
 function formOf(view: WordImportPreview, changes: Record<string, string | string[]> = {}) {
@@ -138,10 +141,7 @@ describe('the LibreOffice fixture (a Word file this project did not write)', () 
     const view = await preview(id);
     const section1 = view.sections[0]!;
     const aim57 = view.sections[4]!.aims.find((a) => a.number === '5.7')!;
-    const corrected = await correctWordUpload(
-      database.db,
-      coordinator,
-      partnershipId,
+    const corrected = await correct(
       id,
       formOf(view, {
         [fields.sectionTitle(section1.key)]: 'Divert young people from crime and ASB',
@@ -156,9 +156,7 @@ describe('the LibreOffice fixture (a Word file this project did not write)', () 
 
   it('refuses a year the partnership has a plan for', async () => {
     const view = await preview(id);
-    const problems = await problemsOf(
-      correctWordUpload(database.db, coordinator, partnershipId, id, formOf(view, { year: '2024/25' })),
-    );
+    const problems = await problemsOf(correct(id, formOf(view, { year: '2024/25' })));
     expect(problems).toEqual([
       {
         field: 'year',
@@ -242,13 +240,7 @@ describe('the demo plan as the suite writes it, headings in another order and sp
     ]);
     // "Resource" is taken as the expected outcomes instead: the tables are read again.
     const resource = view.headings.findIndex((h) => h.text === 'Resource');
-    const corrected = await correctWordUpload(
-      database.db,
-      coordinator,
-      partnershipId,
-      id,
-      formOf(view, { [fields.heading(resource)]: 'expectedOutcomes' }),
-    );
+    const corrected = await correct(id, formOf(view, { [fields.heading(resource)]: 'expectedOutcomes' }));
     expect(corrected.headings[resource]).toMatchObject({
       field: 'expectedOutcomes',
       recognised: 'resources',
@@ -315,7 +307,7 @@ describe('an action’s lead and partners', () => {
     const view = await preview(id);
     const hateCrime = view.sections[2]!.aims.find((a) => a.number === '3.1')!.actions[0]!;
     expect(partiesText(hateCrime.leads)).toBe('CCSU (Helen Whitehead)\nSBC');
-    const same = await correctWordUpload(database.db, coordinator, partnershipId, id, formOf(view));
+    const same = await correct(id, formOf(view));
     expect(same.sections[2]!.aims.find((a) => a.number === '3.1')!.actions[0]!.leads).toEqual(
       hateCrime.leads,
     );
@@ -329,23 +321,12 @@ describe('an action’s lead and partners', () => {
     const leads = fields.actionLeads(action.key);
     const partners = fields.actionPartners(action.key);
 
-    const tooLong = await problemsOf(
-      correctWordUpload(
-        database.db,
-        coordinator,
-        partnershipId,
-        id,
-        formOf(view, { [partners]: 'x'.repeat(2001) }),
-      ),
-    );
+    const tooLong = await problemsOf(correct(id, formOf(view, { [partners]: 'x'.repeat(2001) })));
     expect(tooLong).toEqual([
       { field: partners, message: 'The partners of action 1 of aim 1.1 must be 2000 characters or fewer' },
     ]);
 
-    const corrected = await correctWordUpload(
-      database.db,
-      coordinator,
-      partnershipId,
+    const corrected = await correct(
       id,
       formOf(view, {
         [leads]: 'No More Service (Jo Bloggs/Sam Smith)\r\n\r\n  Police  ',
@@ -440,13 +421,7 @@ describe('what is refused', () => {
 
   it('a save whose year was taken since it was chosen', async () => {
     const first = await upload(await smallWordPlan());
-    await correctWordUpload(
-      database.db,
-      coordinator,
-      partnershipId,
-      first.id,
-      formOf(await preview(first.id), { year: '2031/32' }),
-    );
+    await correct(first.id, formOf(await preview(first.id), { year: '2031/32' }));
     // Another upload is saved as 2031/32 first.
     const second = await upload(await smallWordPlan());
     await saveWordUpload(
