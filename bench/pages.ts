@@ -131,28 +131,21 @@ const documents: [string, string][] = [
   ['the plan as XLSX (one sheet per section)', `${base}/spreadsheet.xlsx`],
   ['the plan as CSV', `${base}/spreadsheet.csv`],
 ];
-for (const [name, url] of pages) {
-  for (let i = 0; i < 10; i++) await app.inject({ url, headers: { cookie } }); // warm up
-  const samples: number[] = [];
-  for (let i = 0; i < ROUNDS; i++) {
-    const [t, response] = await time(() => app.inject({ url, headers: { cookie } }));
-    if (response.statusCode !== 200) throw new Error(`${url} answered ${response.statusCode}`);
-    samples.push(t);
+/** Times `rounds` GETs of each page after `warmUp` untimed ones; every answer must be 200. */
+async function timeGets(list: readonly (readonly [string, string])[], warmUp: number, rounds: number) {
+  for (const [name, url] of list) {
+    for (let i = 0; i < warmUp; i++) await app.inject({ url, headers: { cookie } });
+    const samples: number[] = [];
+    for (let i = 0; i < rounds; i++) {
+      const [t, response] = await time(() => app.inject({ url, headers: { cookie } }));
+      if (response.statusCode !== 200) throw new Error(`${url} answered ${response.statusCode}`);
+      samples.push(t);
+    }
+    many(`GET ${name} (${rounds} requests)`, stats(samples));
   }
-  const s = stats(samples);
-  many(`GET ${name} (${ROUNDS} requests)`, s);
 }
-for (const [name, url] of documents) {
-  for (let i = 0; i < 3; i++) await app.inject({ url, headers: { cookie } }); // warm up
-  const samples: number[] = [];
-  for (let i = 0; i < DOCUMENT_ROUNDS; i++) {
-    const [t, response] = await time(() => app.inject({ url, headers: { cookie } }));
-    if (response.statusCode !== 200) throw new Error(`${url} answered ${response.statusCode}`);
-    samples.push(t);
-  }
-  const s = stats(samples);
-  many(`GET ${name} (${DOCUMENT_ROUNDS} requests)`, s);
-}
+await timeGets(pages, 10, ROUNDS);
+await timeGets(documents, 3, DOCUMENT_ROUNDS);
 
 /** Uploads a file to a form as the coordinator and times the answer: the file read and previewed. */
 async function timeUpload(name: string, formUrl: string, filename: string, content: Buffer) {
