@@ -137,7 +137,8 @@ export class DatabaseSessionStore {
     const kept = counted === undefined ? undefined : this.reads.get(sid);
     const rows =
       kept && kept.stamp === counted
-        ? Promise.resolve([kept.row])
+        ? // A copy of the kept data: this request may change its session too.
+          Promise.resolve([{ ...kept.row, data: structuredClone(kept.row.data) }])
         : queryRows<SessionRow>(
             this.db,
             sql`select s.data, s.expires_at, s.user_id, ${READ_STAMP_SQL} as stamp, ${SIGNED_IN_USER_SQL}
@@ -159,8 +160,7 @@ export class DatabaseSessionStore {
         user: signedInUserOf(row),
         stamp: counted ?? row.stamp,
       };
-      // A copy: the request may change its session, and a kept read serves the next one.
-      callback(null, { ...structuredClone(row.data), [SIGNED_IN_KEY]: read } as never);
+      callback(null, { ...row.data, [SIGNED_IN_KEY]: read } as never);
     }, callback);
   }
 
@@ -170,7 +170,8 @@ export class DatabaseSessionStore {
   private keepRead(sid: string, stamp: string, row: SessionRow | undefined): void {
     this.reads.delete(sid);
     if (!row) return;
-    this.reads.set(sid, { stamp, row });
+    // Its own copy: the request that read it may change its session.
+    this.reads.set(sid, { stamp, row: { ...row, data: structuredClone(row.data) } });
     if (this.reads.size > REMEMBERED_WRITES) {
       const oldest = this.reads.keys().next().value;
       if (oldest !== undefined) this.reads.delete(oldest);
