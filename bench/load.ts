@@ -16,7 +16,8 @@
  * autocannon (BENCH_CONNECTIONS, default 50; BENCH_SECONDS each, default 20; after a warm-up of
  * BENCH_WARMUP_SECONDS, default 3) against the plan page, the whole plan filtered by section and
  * quarter, an aim, the dashboard and a progress update POST, on the limit and then on the app
- * (BENCH_PAGES=plan,document,aim,dashboard,post names the ones to run; default all).
+ * (BENCH_PAGES=plan,document,aim,dashboard,post names the ones to run; default all;
+ * BENCH_DATABASES=pglite,postgres the databases, default both).
  * The POST saves a real update through the form (CSRF token, version): each request takes an
  * action and quarter (136 of them) no other request has in flight and sends the version it last
  * saved, so 50 connections do not collide (unless time-outs use up the free ones: a conflict, 409,
@@ -181,6 +182,7 @@ async function runOn(databaseUrl: string | undefined) {
     const limit = await startServer({
       script: 'bench/limit-server.ts',
       env: { ...prepared.env, LIMIT_PAGES: JSON.stringify(pages.map((p) => p.url)) },
+      nodeArgs: (process.env.BENCH_LIMIT_NODE_ARGS ?? '').split(/\s+/).filter(Boolean),
       logFile: path.join(scratch, 'limit.log'),
       readyPath: '/ready',
     });
@@ -193,7 +195,7 @@ async function runOn(databaseUrl: string | undefined) {
         SESSION_SECRET: crypto.randomBytes(36).toString('base64url'),
       },
       // BENCH_APP_NODE_ARGS: node's own options for the app, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"
-      // (which NODE_OPTIONS does not accept).
+      // (which NODE_OPTIONS does not accept); BENCH_LIMIT_NODE_ARGS the same for the limit.
       nodeArgs: (process.env.BENCH_APP_NODE_ARGS ?? '').split(/\s+/).filter(Boolean),
       logFile: path.join(scratch, 'app.log'),
     });
@@ -265,8 +267,12 @@ async function runOn(databaseUrl: string | undefined) {
 }
 
 const loadBefore = loadAverage();
-const runs = [await runOn(undefined)];
-if (process.env.DATABASE_URL) runs.push(await runOn(process.env.DATABASE_URL));
+/** BENCH_DATABASES=pglite,postgres: only these (default both; PostgreSQL only where DATABASE_URL is set). */
+const databases = process.env.BENCH_DATABASES?.split(',').map((k) => k.trim()) ?? ['pglite', 'postgres'];
+const runs: Awaited<ReturnType<typeof runOn>>[] = [];
+if (databases.includes('pglite')) runs.push(await runOn(undefined));
+if (databases.includes('postgres') && process.env.DATABASE_URL)
+  runs.push(await runOn(process.env.DATABASE_URL));
 
 console.log(machine());
 console.log(`load average before: ${loadBefore.join(', ')}; after: ${loadAverage().join(', ')}`);

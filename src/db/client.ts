@@ -212,11 +212,33 @@ export async function withCopySession<T>(db: Db, work: (session: CopySession) =>
   });
 }
 
-/** PGlite: the count of writes made through each database handle (see writeStamp). */
-const writeCounts = new WeakMap<Db, { n: number }>();
+/**
+ * What a database handle knows of writes, for the read stamp (see writeStamp): `own` counts the
+ * writes made through this handle; `epoch` moves on with each of them and, on PostgreSQL, with
+ * each notice of a write another instance (or anything else) committed; `generation` moves on
+ * each time PostgreSQL's notices start to be heard again (some may have been missed meanwhile).
+ */
+interface WriteCount {
+  own: number;
+  epoch: number;
+  generation: number;
+  /** False while the notices of PostgreSQL cannot be heard: the stamp is then read by a query. */
+  listening: boolean;
+}
+
+const writeCounts = new WeakMap<Db, WriteCount>();
 
 /** A statement that only reads (and so leaves the write count as it is): a plain SELECT. */
 const READS_ONLY = /^\s*select\b/i;
+
+function newWriteCount(listening: boolean): WriteCount {
+  return { own: 0, epoch: 0, generation: 0, listening };
+}
+
+function countWrite(count: WriteCount): void {
+  count.own++;
+  count.epoch++;
+}
 
 /**
  * Counts the writes made through a PGlite client: every statement but a plain SELECT, and every
@@ -224,12 +246,9 @@ const READS_ONLY = /^\s*select\b/i;
  * one statement or transaction at a time, so a count read when a request starts is ahead of every
  * write committed before it.
  */
-function countWrites(client: PGlite): { n: number } {
-  const count = { n: 0 };
-  const counted = <T>(run: Promise<T>): Promise<T> =>
-    run.finally(() => {
-      count.n++;
-    });
+function countWrites(client: PGlite): WriteCount {
+  const count = newWriteCount(true);
+  const counted = <T>(run: Promise<T>): Promise<T> => run.finally(() => countWrite(count));
   const query = client.query.bind(client);
   const exec = client.exec.bind(client);
   const transaction = client.transaction.bind(client);
@@ -244,14 +263,162 @@ function countWrites(client: PGlite): { n: number } {
 }
 
 /**
- * PGlite: the read stamp (services/read-cache.ts) as this process's count of writes, read with no
- * query. One process owns a PGlite database (acquireDataDirLock), and every write it makes goes
- * through this handle, so the count changes whenever the data may have. Undefined on PostgreSQL,
- * where other instances write too: the stamp is the server's snapshot there.
+ * PostgreSQL: counts the writes made through one client of the pool, as countWrites does on PGlite:
+ * every statement but a plain SELECT (a transaction's COMMIT among them), when it has ended. A
+ * COPY (a stream) is counted as it starts; the transaction that uses what it loaded counts again.
+ */
+function countClientWrites(client: pg.PoolClient, count: WriteCount): void {
+  const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+  (client as { query: unknown }).query = (...args: unknown[]) => {
+    const [config] = args;
+    const text = typeof config === 'string' ? config : (config as { text?: unknown } | undefined)?.text;
+    if (typeof text === 'string' && READS_ONLY.test(text)) return query(...args);
+    const last = args.length - 1;
+    const callback = args[last];
+    if (typeof callback === 'function') {
+      args[last] = (...results: unknown[]) => {
+        countWrite(count);
+        (callback as (...r: unknown[]) => void)(...results);
+      };
+      return query(...args);
+    }
+    const result = query(...args);
+    if (result instanceof Promise) return result.finally(() => countWrite(count));
+    countWrite(count);
+    return result;
+  };
+}
+
+interface WriteListener {
+  /** Resolves when a notice with this payload is heard. */
+  heard(payload: string): Promise<void>;
+  stop(): Promise<void>;
+}
+
+const listeners = new WeakMap<Db, WriteListener>();
+
+/**
+ * Resolves once this instance has heard the notices of every write committed (anywhere) before
+ * the call, and its stamp has moved on past them: it sends a notice of its own and waits for it
+ * (PostgreSQL delivers them in the order of their commits). At once on PGlite, which counts every
+ * write as it makes it. For tests, and for anything that must see another instance's last change.
+ */
+export async function untilWritesHeard(db: Db, timeoutMs = 5_000): Promise<void> {
+  const listener = listeners.get(db);
+  const count = writeCounts.get(db);
+  if (!listener || !count) return;
+  if (!count.listening) throw new Error('not listening for the notices of writes');
+  const token = `heard:${crypto.randomUUID()}`;
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`no notice heard in ${timeoutMs} ms`)), timeoutMs);
+  });
+  try {
+    const heard = listener.heard(token);
+    await db.execute(sql`select pg_notify(${WRITES_CHANNEL}, ${token})`);
+    await Promise.race([heard, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** The channel the migrations' trigger on every table notifies of each committed write (0013). */
+const WRITES_CHANNEL = 'partnership_plan_writes';
+/** How often the listening connection is checked (a query it must answer within LISTEN_TIMEOUT_MS). */
+const LISTEN_CHECK_MS = 15_000;
+const LISTEN_TIMEOUT_MS = 5_000;
+/** How long after losing the listening connection it tries again. */
+const LISTEN_RETRY_MS = 1_000;
+
+/**
+ * PostgreSQL: listens for the notices of committed writes on a connection of its own, moving the
+ * count's epoch on with each. While the connection is down (a server restart, a network fault, a
+ * check not answered) `listening` is false and the stamp is read by a query instead; once it
+ * listens again the generation moves on, so nothing kept before is served. Resolves once the first
+ * attempt has listened or failed (the app starts either way); stop() ends it.
+ */
+async function listenForWrites(options: pg.PoolConfig, count: WriteCount): Promise<WriteListener> {
+  let current: pg.Client | undefined;
+  const waiting = new Map<string, () => void>();
+  let stopped = false;
+  let retry: NodeJS.Timeout | undefined;
+  const lost = (client: pg.Client) => {
+    if (current !== client) return;
+    current = undefined;
+    count.listening = false;
+    client.end().catch(() => undefined);
+    if (!stopped) {
+      retry = setTimeout(() => void connect(), LISTEN_RETRY_MS);
+      retry.unref();
+    }
+  };
+  const connect = async () => {
+    const client = new pg.Client({ ...options, keepAlive: true, query_timeout: LISTEN_TIMEOUT_MS });
+    current = client;
+    client.on('error', () => lost(client));
+    client.on('end', () => lost(client));
+    client.on('notification', (notice) => {
+      count.epoch++;
+      if (notice.payload) waiting.get(notice.payload)?.();
+    });
+    try {
+      await client.connect();
+      await client.query(`listen ${WRITES_CHANNEL}`);
+      if (current !== client || stopped) return;
+      count.generation++;
+      count.listening = true;
+    } catch {
+      lost(client);
+    }
+  };
+  const check = setInterval(() => {
+    const client = current;
+    if (client && count.listening) client.query('select 1').catch(() => lost(client));
+  }, LISTEN_CHECK_MS);
+  check.unref();
+  await connect();
+  return {
+    heard(payload) {
+      return new Promise<void>((resolve) => waiting.set(payload, () => resolve())).finally(() =>
+        waiting.delete(payload),
+      );
+    },
+    async stop() {
+      stopped = true;
+      clearInterval(check);
+      clearTimeout(retry);
+      count.listening = false;
+      const client = current;
+      current = undefined;
+      await client?.end().catch(() => undefined);
+    },
+  };
+}
+
+/**
+ * The read stamp (services/read-cache.ts) as this process knows it, with no query: on PGlite the
+ * count of its writes (one process owns a PGlite database, acquireDataDirLock, and every write it
+ * makes goes through this handle); on PostgreSQL the count of this instance's writes and of the
+ * notices of every other write. Undefined on PostgreSQL while the notices cannot be heard: the
+ * stamp is then the server's snapshot, read by a query.
  */
 export function writeStamp(db: Db): string | undefined {
   const count = writeCounts.get(db);
-  return count ? `w${count.n}` : undefined;
+  if (!count?.listening) return undefined;
+  return count.generation === 0 ? `w${count.epoch}` : `n${count.generation}.${count.epoch}`;
+}
+
+/** Whether `db` is the embedded database (one process makes every write) rather than a server's. */
+export function isEmbedded(db: Db): boolean {
+  return pglites.has(db);
+}
+
+/**
+ * How many writes this process has made through `db` (not counting other instances'), to tell
+ * whether a request wrote anything.
+ */
+export function ownWrites(db: Db): number {
+  return writeCounts.get(db)?.own ?? 0;
 }
 
 /** The key of the session advisory lock each PostgreSQL database handle (an instance) holds. */
@@ -299,8 +466,13 @@ async function openPostgres(url: string): Promise<Database> {
   const pool = new pg.Pool({ connectionString: url, max: 10 });
   // An idle client's error (a server restart) must not crash the process; the next query reports it.
   pool.on('error', () => undefined);
+  const writes = newWriteCount(false);
+  pool.on('connect', (client) => countClientWrites(client, writes));
   const db = drizzlePg(pool, { schema }) as unknown as Db;
   pools.set(db, pool);
+  writeCounts.set(db, writes);
+  const listener = await listenForWrites(pool.options, writes);
+  listeners.set(db, listener);
   const parsed = new URL(url);
   return {
     db,
@@ -319,6 +491,7 @@ async function openPostgres(url: string): Promise<Database> {
     },
     health: () => health(db, 'postgres'),
     async close() {
+      await listener.stop();
       await releaseInstanceLock(db);
       await pool.end();
     },

@@ -1,14 +1,19 @@
 /**
- * Reads kept while the database has not changed, checked with one cheap query per request.
+ * Reads kept while the database has not changed, told by a stamp each request reads as it starts.
  *
- * The check is the database's own: `pg_current_snapshot()` names the transactions a new query
- * would see as committed (xmin:xmax:in-progress list). A write is a transaction with an id, so a
- * commit anywhere changes it, and while it is unchanged every table reads the same. That holds for
- * every instance on one PostgreSQL server (the snapshot is the server's), so a value kept under a
- * stamp is only ever served to a request that read the same stamp — no instance shows another's
- * change late, and a person sees their own change on the next page, whose stamp is read after it
- * was committed. On the embedded database, which one process owns, the stamp is that process's
- * count of writes (db/client.ts writeStamp), read with no query at all.
+ * The stamp is, where it can be known without a query (db/client.ts writeStamp):
+ *  - on the embedded database, the count of this process's writes: one process owns a PGlite
+ *    database, so the count moves on with every change there is;
+ *  - on PostgreSQL, the count of this instance's writes and of the notices of every committed write
+ *    that PostgreSQL sends to each listening instance (a trigger on every table, migration 0013).
+ *    This instance's own changes move it on at once; another's a moment after they commit, when
+ *    the notice arrives (a millisecond or two). So that the person who made a change never meets
+ *    a copy from before it on another instance, the response of a request that wrote marks the
+ *    browser for 30 seconds, and that browser's requests read their session and stamp from the
+ *    server (web/app.ts, services/sessions.ts readAfresh).
+ * Otherwise (PostgreSQL while the notices cannot be heard, or a request marked so) the stamp is
+ * the server's snapshot, `pg_current_snapshot()`, read by a query: it names the transactions a
+ * new query would see as committed, so any commit anywhere changes it.
  *
  * A request reads the stamp once, when it starts (see users.getSignedIn), and passes it to the
  * reads it makes; without a stamp (a form's POST, a job, a test calling a service) nothing is
@@ -25,7 +30,7 @@ export type ReadStamp = string | undefined;
 /** The SQL of the stamp, for a query that reads it beside something else. */
 export const READ_STAMP_SQL = sql<string>`pg_current_snapshot()::text`;
 
-/** The stamp now: on the embedded database its count of writes, on PostgreSQL its snapshot. */
+/** The stamp now: as this process knows it (writeStamp), or else the server's snapshot. */
 export async function readStamp(db: Db): Promise<string> {
   const counted = writeStamp(db);
   if (counted !== undefined) return counted;

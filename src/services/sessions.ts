@@ -9,12 +9,16 @@
  * early, against a 2-hour idle limit; a session changed on another instance differs from what
  * this one remembers, so it is written.
  *
- * On the embedded database, where this process makes every write (db/client.ts writeStamp), the
- * store also keeps each session's last read under the write count: a request made while nothing
- * was written since reads its session, account and stamp without a query.
+ * The store also keeps each session's last read under the read stamp this process knows without a
+ * query (db/client.ts writeStamp): a request made while nothing was written since reads its
+ * session, account and stamp with no query. On the embedded database that stamp is exact (one
+ * process makes every write). On PostgreSQL it moves on when this instance writes and when the
+ * notice of another's write arrives, a moment after its commit: so that a person's next request
+ * after a change they made never meets a copy from before it, whichever instance it reaches, the
+ * web layer marks a session that has just written (readAfresh) and its reads then ask the server.
  */
 import { eq, lt, sql } from 'drizzle-orm';
-import { queryRows, writeStamp, type Db } from '../db/client.js';
+import { isEmbedded, ownWrites, queryRows, writeStamp, type Db } from '../db/client.js';
 import { sessions } from '../db/schema.js';
 import { READ_STAMP_SQL } from './read-cache.js';
 import { SIGNED_IN_USER_SQL, signedInUserOf, type SignedInUser, type SignedInUserRow } from './users.js';
@@ -64,12 +68,15 @@ export const SKIP_EXPIRY_MOVE_MS = 60_000;
 /** How many sessions' last writes are remembered (the oldest are forgotten first). */
 const REMEMBERED_WRITES = 10_000;
 
-/** JSON with every object's keys in order, at every depth. */
+/** JSON with every object's keys in order, at every depth (as JSON.stringify writes it, sorted). */
 function sortedJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(sortedJson).join(',')}]`;
+  if (value && typeof value === 'object' && typeof (value as { toJSON?: unknown }).toJSON === 'function') {
+    return sortedJson(JSON.parse(JSON.stringify(value)));
+  }
   if (value && typeof value === 'object') {
     const fields = Object.entries(value as Record<string, unknown>)
-      .filter(([, inner]) => inner !== undefined)
+      .filter(([, inner]) => inner !== undefined && typeof inner !== 'function')
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     return `{${fields.map(([key, inner]) => `${JSON.stringify(key)}:${sortedJson(inner)}`).join(',')}}`;
   }
@@ -101,14 +108,15 @@ export class DatabaseSessionStore {
     const expires = session.cookie?.expires
       ? new Date(session.cookie.expires)
       : new Date(Date.now() + this.maxAgeMs);
-    const data = JSON.parse(JSON.stringify(session)) as StoredSession;
-    delete data[SIGNED_IN_KEY];
-    const key = contentKey(data);
+    // Compared as it is (most saves are skipped); copied as JSON only to be written.
+    const key = contentKey(session);
     const last = this.written.get(sid);
     if (last && last.data === key && expires.getTime() - last.expiresAt < SKIP_EXPIRY_MOVE_MS) {
       callback();
       return;
     }
+    const data = JSON.parse(JSON.stringify(session)) as StoredSession;
+    delete data[SIGNED_IN_KEY];
     this.db
       .insert(sessions)
       .values({ sid, userId: session.userId ?? null, data, expiresAt: expires })
@@ -131,9 +139,46 @@ export class DatabaseSessionStore {
     }
   }
 
+  /**
+   * Whether other processes write to this database (PostgreSQL), so that a session which has just
+   * written must be read afresh for a while wherever its next requests go (readAfresh).
+   */
+  get shared(): boolean {
+    return !isEmbedded(this.db);
+  }
+
+  /** A mark of the writes this process has made, to tell later whether a request wrote. */
+  writeMark(): number {
+    return ownWrites(this.db);
+  }
+
+  /** Sessions whose next reads must ask the server, until when (see readAfresh). */
+  private readonly fresh = new Map<string, number>();
+
+  /**
+   * The session `sid` has just written (on some instance): until `until` (ms since the epoch), its
+   * reads ask the server for it and for the stamp instead of using a kept copy.
+   */
+  readAfresh(sid: string, until: number): void {
+    this.fresh.delete(sid);
+    this.fresh.set(sid, until);
+    if (this.fresh.size > REMEMBERED_WRITES) this.fresh.delete(this.fresh.keys().next().value!);
+  }
+
+  private mustReadAfresh(sid: string): boolean {
+    const until = this.fresh.get(sid);
+    if (until === undefined) return false;
+    if (until > Date.now()) {
+      this.reads.delete(sid);
+      return true;
+    }
+    this.fresh.delete(sid);
+    return false;
+  }
+
   get(sid: string, callback: GetCallback): void {
     // Read before the query, so that what the query reads is at least as new as the stamp.
-    const counted = writeStamp(this.db);
+    const counted = this.mustReadAfresh(sid) ? undefined : writeStamp(this.db);
     const kept = counted === undefined ? undefined : this.reads.get(sid);
     const rows =
       kept && kept.stamp === counted
@@ -164,7 +209,7 @@ export class DatabaseSessionStore {
     }, callback);
   }
 
-  /** The embedded database's reads of sessions, under the write count they were read at. */
+  /** Reads of sessions, under the stamp (writeStamp) they were read at. */
   private readonly reads = new Map<string, { stamp: string; row: SessionRow }>();
 
   private keepRead(sid: string, stamp: string, row: SessionRow | undefined): void {
@@ -181,6 +226,7 @@ export class DatabaseSessionStore {
   destroy(sid: string, callback: Callback): void {
     this.written.delete(sid);
     this.reads.delete(sid);
+    this.fresh.delete(sid);
     this.db
       .delete(sessions)
       .where(eq(sessions.sid, sid))

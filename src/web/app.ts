@@ -8,7 +8,6 @@ import { fileURLToPath } from 'node:url';
 import fastifyCookie from '@fastify/cookie';
 import fastifyCsrf from '@fastify/csrf-protection';
 import fastifyFormbody from '@fastify/formbody';
-import fastifyHelmet from '@fastify/helmet';
 import fastifyMultipart, { type MultipartFile } from '@fastify/multipart';
 import fastifyRateLimit from '@fastify/rate-limit';
 import fastifySession from '@fastify/session';
@@ -62,6 +61,7 @@ import { registerPoliceUploadRoutes } from './routes/police-upload.js';
 import { registerLocalIncidentRoutes } from './routes/local-incidents.js';
 import { registerCaseReviewRoutes } from './routes/case-reviews.js';
 import { registerSiteRoutes } from './routes/site.js';
+import { addSecurityHeaders } from './security-headers.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -76,6 +76,8 @@ declare module 'fastify' {
      * it writes (the progress update does), never to one after.
      */
     startStamp: string | undefined;
+    /** On PostgreSQL, this process's count of its own writes when the request came (sessions.ts). */
+    writeMark: number | undefined;
     /** Temporary files of an upload to disk, removed once the request is answered (forms.ts). */
     uploadTempFiles: Set<string> | undefined;
   }
@@ -109,6 +111,10 @@ export interface AppOptions {
 }
 
 export const SERVICE_NAME = 'Partnership Plan';
+const SESSION_COOKIE = 'pp_session';
+/** The cookie of a session that has just written, and how long its reads are made afresh (see below). */
+const FRESH_COOKIE = 'pp_wrote';
+const FRESH_READS_MS = 30_000;
 
 /** "/invitations/abc…" → "/invitations/[token]"; the same for password reset links. */
 export function redactTokens(url: string): string {
@@ -170,24 +176,7 @@ export async function buildApp({
   });
   if (onRoute) app.addHook('onRoute', onRoute);
 
-  await app.register(fastifyHelmet, {
-    enableCSPNonces: true,
-    contentSecurityPolicy: {
-      directives: {
-        defaultSrc: ["'self'"],
-        scriptSrc: ["'self'"],
-        styleSrc: ["'self'"],
-        imgSrc: ["'self'", 'data:'],
-        fontSrc: ["'self'"],
-        formAction: ["'self'"],
-        frameAncestors: ["'none'"],
-        objectSrc: ["'none'"],
-        baseUri: ["'self'"],
-        upgradeInsecureRequests: config.production ? [] : null,
-      },
-    },
-    strictTransportSecurity: config.production,
-  });
+  addSecurityHeaders(app, { production: config.production });
   await app.register(fastifyFormbody, { bodyLimit: 256 * 1024 });
   // File uploads (a spreadsheet or a Word plan to import): read whole into the body beside the
   // form's other fields, so the CSRF token is checked as on any form. See uploadedFile (forms.ts).
@@ -208,10 +197,25 @@ export async function buildApp({
     },
   });
   await app.register(fastifyCookie);
+  // Several instances on PostgreSQL: a session that has just written is read afresh on whichever
+  // instance its next requests reach, for FRESH_READS_MS (services/sessions.ts readAfresh). The
+  // mark is a cookie the response of any request that wrote sets; it says only "read afresh until".
+  const sessionStore = services.sessionStore;
+  if (sessionStore.shared) {
+    app.addHook('onRequest', async (request) => {
+      request.writeMark = sessionStore.writeMark();
+      const until = Number(request.cookies[FRESH_COOKIE]);
+      const signed = request.cookies[SESSION_COOKIE];
+      if (!signed || !(until > Date.now())) return;
+      const dot = signed.lastIndexOf('.');
+      if (dot > 0)
+        sessionStore.readAfresh(signed.slice(0, dot), Math.min(until, Date.now() + FRESH_READS_MS));
+    });
+  }
   await app.register(fastifySession, {
     secret: sessionSecret,
     store: services.sessionStore,
-    cookieName: 'pp_session',
+    cookieName: SESSION_COOKIE,
     saveUninitialized: false,
     rolling: true,
     // Rolling: each request moves the expiry on, so a session ends after this long without use.
@@ -223,6 +227,21 @@ export async function buildApp({
       maxAge: config.sessionIdleMinutes * 60_000,
     },
   });
+  if (sessionStore.shared) {
+    // After the session's own save (its hook was added with it): did this request write anything?
+    app.addHook('onSend', async (request, reply, payload) => {
+      if (request.writeMark !== undefined && sessionStore.writeMark() !== request.writeMark) {
+        reply.setCookie(FRESH_COOKIE, String(Date.now() + FRESH_READS_MS), {
+          path: '/',
+          httpOnly: true,
+          sameSite: 'lax',
+          secure: 'auto',
+          maxAge: FRESH_READS_MS / 1000,
+        });
+      }
+      return payload;
+    });
+  }
   await app.register(fastifyCsrf, { sessionPlugin: '@fastify/session' });
   await app.register(fastifyRateLimit, { global: false });
   await app.register(fastifyStatic, {
@@ -248,6 +267,7 @@ export async function buildApp({
   app.decorateRequest('readStamp', undefined);
   app.decorateRequest('startStamp', undefined);
   app.decorateRequest('uploadTempFiles', undefined);
+  app.decorateRequest('writeMark', undefined);
   // An upload to disk's temporary files go once the request is answered (a refused CSRF token, an
   // error, a page re-shown), or abandoned; a route that keeps them takes them over first.
   app.addHook('onSend', async (request, _reply, payload) => {

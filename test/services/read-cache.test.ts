@@ -5,7 +5,7 @@
  */
 import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeStamp, type Database } from '../../src/db/client.js';
+import { queryRows, untilWritesHeard, writeStamp, type Database } from '../../src/db/client.js';
 import * as t from '../../src/db/schema.js';
 import { memberActor, type Actor } from '../../src/services/actor.js';
 import { getPartnershipBySlug, type PartnershipRow } from '../../src/services/plan-read.js';
@@ -67,24 +67,20 @@ describe('the read cache', () => {
   });
 
   it('keeps its stamp while only reads happen, and reads the signed-in account with it', async () => {
+    await untilWritesHeard(database.db);
     const before = await readStamp(database.db);
-    const form = database.kind === 'pglite' ? /^w\d+$/ : /^\d+:\d+:/;
+    const form = database.kind === 'pglite' ? /^w\d+$/ : /^n\d+\.\d+$/;
     expect(before).toMatch(form);
     await openPlan(database.db, coordinator, sosafe, '2024/25');
     const signedIn = await getSignedIn(database.db, coordinatorId);
     expect(signedIn.user).toMatchObject({ id: coordinatorId, email: 'coordinator@sosafe.example' });
     expect(signedIn.stamp).toMatch(form);
-    // On PostgreSQL the stamp is the server's: the other test files' databases write beside this
-    // one (more reloads, never a stale read); the embedded database is this file's alone.
-    if (database.kind === 'pglite') expect(signedIn.stamp).toBe(before);
+    expect(signedIn.stamp).toBe(before);
     expect((await getSignedIn(database.db, 987_654)).user).toBeUndefined();
   });
 
-  it('on the embedded database, counts its writes: a statement that writes, and every transaction', async () => {
-    if (database.kind !== 'pglite') {
-      expect(writeStamp(database.db), 'PostgreSQL reads the server’s snapshot').toBeUndefined();
-      return;
-    }
+  it('counts the writes made here: a statement that writes, and every transaction', async () => {
+    await untilWritesHeard(database.db);
     const start = writeStamp(database.db)!;
     await database.db.select().from(t.partnerships);
     await database.db.execute(sql`select count(*) from aims`);
@@ -121,12 +117,14 @@ describe('the read cache', () => {
       tree.sections[0]!.aims[0]!.actions[0]!.progress.find((p) => p.quarter === 4)?.text;
     expect(q4(first.tree)).toBeUndefined();
 
-    // Another instance (on PostgreSQL its own pool) saves an update.
+    // Another instance (on PostgreSQL its own pool) saves an update; on PostgreSQL this one hears
+    // of it a moment after its commit.
     await saveProgress(second.db, coordinator, action.id, {
       quarter: 4,
       status: 'on_track',
       text: 'Saved elsewhere',
     });
+    await untilWritesHeard(database.db);
     const next = await readStamp(database.db);
     expect(next).not.toBe(stamp);
     expect(q4((await openPlan(database.db, coordinator, sosafe, '2024/25', { stamp: next })).tree)).toBe(
@@ -136,6 +134,55 @@ describe('the read cache', () => {
     expect((await openPlan(database.db, coordinator, sosafe, '2024/25', { stamp })).tree).not.toBe(
       first.tree,
     );
+  });
+
+  it('on PostgreSQL, hears of commits made elsewhere (not of a rollback), and reads the stamp by query while it cannot', async () => {
+    if (database.kind === 'pglite') {
+      // One process owns the embedded database: the count of its own writes is the whole story.
+      expect(writeStamp(database.db)).toMatch(/^w\d+$/);
+      return;
+    }
+    const parts = () => {
+      const [, generation, epoch] = /^n(\d+)\.(\d+)$/.exec(writeStamp(database.db) ?? '') ?? [];
+      return { generation: Number(generation), epoch: Number(epoch) };
+    };
+    await untilWritesHeard(database.db);
+    const start = parts();
+    await expect(
+      second.db.transaction(async (tx) => {
+        await tx.update(t.partnerships).set({ area: 'Rolled back' }).where(eq(t.partnerships.id, sosafe.id));
+        throw new Error('rolled back');
+      }),
+    ).rejects.toThrow('rolled back');
+    await untilWritesHeard(database.db);
+    expect(parts(), 'only the notice it sent itself').toEqual({ ...start, epoch: start.epoch + 1 });
+    await second.db.update(t.partnerships).set({ area: 'Stevenage' }).where(eq(t.partnerships.id, sosafe.id));
+    await untilWritesHeard(database.db);
+    expect(parts(), 'the commit, then its own notice').toEqual({ ...start, epoch: start.epoch + 3 });
+
+    // The listening connection is cut (a server restart, a network fault): until it listens again
+    // the stamp is the server's snapshot, read by a query; then a new generation of stamps begins.
+    await queryRows(
+      second.db,
+      sql`select pg_terminate_backend(pid) from pg_stat_activity
+          where datname = current_database() and query = 'listen partnership_plan_writes'`,
+    );
+    await expect.poll(() => writeStamp(database.db), { timeout: 5_000 }).toBeUndefined();
+    expect(await readStamp(database.db)).toMatch(/^\d+:\d+:/);
+    await expect.poll(() => writeStamp(database.db), { timeout: 10_000 }).toMatch(/^n\d+\.\d+$/);
+    expect(parts().generation).toBe(start.generation + 1);
+  });
+
+  it('has every table tell of its writes (the trigger of migration 0013, which a new table needs too)', async () => {
+    const rows = await queryRows<{ name: string; notifies: boolean }>(
+      database.db,
+      sql`select c.relname as name,
+            exists (select 1 from pg_trigger g where g.tgrelid = c.oid and g.tgname = 'pp_notify_write') as notifies
+          from pg_class c join pg_namespace n on n.oid = c.relnamespace
+          where n.nspname = 'public' and c.relkind in ('r', 'p')`,
+    );
+    expect(rows.map((r) => r.name)).toEqual(expect.arrayContaining(['aims', 'progress_updates', 'sessions']));
+    expect(rows.filter((r) => !r.notifies).map((r) => r.name)).toEqual([]);
   });
 
   it('checks the reader may see the plan on every request, cached or not', async () => {

@@ -560,6 +560,45 @@ describe('the app as it runs in development and tests', () => {
       expect(cookie).toMatch(/;\s*SameSite=Lax/i);
     });
 
+    it('on PostgreSQL, a request that wrote marks the browser to be read afresh for a while; one that only read does not', async () => {
+      const wroteMark = (response: LightMyRequestResponse) => {
+        const set = response.headers['set-cookie'];
+        return (Array.isArray(set) ? set : [String(set ?? '')]).find((c) => c.startsWith('pp_wrote='));
+      };
+      const page = await t.app.inject({ method: 'GET', url: '/sign-in' });
+      const signIn = await t.app.inject({
+        method: 'POST',
+        url: '/sign-in',
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          cookie: cookieOf(page).split(';')[0]!,
+        },
+        payload: new URLSearchParams({
+          _csrf: tokenIn(page.body),
+          email: DEMO.partner,
+          password: TEST_PASSWORD,
+        }).toString(),
+      });
+      expect(signIn.statusCode).toBe(302);
+      // The first page after signing in keeps the session's new CSRF secret (a write); the next only reads.
+      const session = { cookie: cookieOf(signIn).split(';')[0]! };
+      expect((await t.app.inject({ method: 'GET', url: base, headers: session })).statusCode).toBe(200);
+      const read = await t.app.inject({ method: 'GET', url: base, headers: session });
+      expect(read.statusCode).toBe(200);
+      expect(wroteMark(read), 'a page that only read').toBeUndefined();
+      if (t.database.kind === 'pglite') {
+        // One process owns the embedded database and reads every write it made: no mark needed.
+        expect(wroteMark(signIn)).toBeUndefined();
+        return;
+      }
+      const mark = wroteMark(signIn)!;
+      expect(mark).toMatch(/^pp_wrote=\d+;/);
+      expect(Number(/^pp_wrote=(\d+)/.exec(mark)![1]) - Date.now()).toBeGreaterThan(20_000);
+      expect(mark).toMatch(/;\s*Max-Age=30(;|$)/);
+      expect(mark).toMatch(/;\s*HttpOnly/i);
+      expect(mark).toMatch(/;\s*SameSite=Lax/i);
+    });
+
     it('ignores X-Forwarded-Proto unless the app is told it is behind a proxy', async () => {
       const page = await t.app.inject({
         method: 'GET',
