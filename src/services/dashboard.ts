@@ -107,6 +107,21 @@ export async function getDashboard(
   assertMayRead(actor, partnership.id);
   const planYear = parsePlanYear(year);
   if (!planYear) throw new NotFoundError(`The plan ${year}`);
+  // The same for every reader of the plan: kept under the request's stamp (one frozen object, on
+  // which the dashboard page keeps its rendered tables).
+  return cachedRead(db, stamp, `dashboard:${partnership.id}:${planYear}:${quarter ?? 'default'}`, () =>
+    buildDashboard(db, actor, partnership, planYear, quarter, stamp),
+  );
+}
+
+async function buildDashboard(
+  db: Db,
+  actor: Actor,
+  partnership: PartnershipRow,
+  planYear: string,
+  quarter: Quarter | undefined,
+  stamp: ReadStamp,
+): Promise<Dashboard> {
   const tree = await loadPlanTree(db, partnership, planYear, { stamp });
   const cycles = await cachedRead(db, stamp, `cycles:${tree.plan.id}`, () =>
     selectCycles(db, and(eq(t.quarterCycles.planId, tree.plan.id))),

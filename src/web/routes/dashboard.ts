@@ -93,14 +93,47 @@ export function registerDashboardRoutes(app: FastifyInstance, services: Services
     return { page, dashboard };
   }
 
+  /**
+   * The charts and tables of a dashboard as HTML (views/dashboard/tables.njk), made once for each
+   * dashboard read: a dashboard the service keeps for a read stamp (read-cache.ts) is one frozen
+   * object, served to every reader of the plan until something is written, and everything in the
+   * fragment comes from it. Its tables and charts were most of the page's time.
+   */
+  const fragments = new WeakMap<Dashboard, Promise<string>>();
+  function tablesHtml(dashboard: Dashboard, base: string): Promise<string> {
+    const known = fragments.get(dashboard);
+    if (known) return known;
+    const made = (async () => {
+      const tables = dashboardTables(dashboard);
+      const svg = await charts(dashboard);
+      const csvBase = `${base}/dashboard`;
+      const quarterQuery = `?quarter=${dashboard.quarter}`;
+      return app.view('dashboard/tables.njk', {
+        dashboard,
+        quarterLabel: quarterLabel(dashboard.quarter),
+        submissionsDue: dashboard.submissions?.dueOn ?? null,
+        few: FEW_LIVE_ACTIONS,
+        tables: Object.fromEntries(
+          tables.map((t) => [
+            t.id,
+            {
+              ...t,
+              csvHref: `${csvBase}/${t.id}.csv${quarterQuery}`,
+              svg: (svg as Record<string, string | null>)[t.id] ?? null,
+            },
+          ]),
+        ),
+      });
+    })();
+    fragments.set(dashboard, made);
+    made.catch(() => fragments.delete(dashboard));
+    return made;
+  }
+
   app.get<{ Params: DashboardParams; Querystring: DashboardQuery }>(
     '/p/:slug/plans/:year/dashboard',
     async (request, reply) => {
       const { page, dashboard } = await dashboardFor(request);
-      const tables = dashboardTables(dashboard);
-      const svg = await charts(dashboard);
-      const csvBase = `${page.base}/dashboard`;
-      const quarterQuery = `?quarter=${dashboard.quarter}`;
       return reply.page('dashboard/dashboard.njk', {
         ...page.common,
         nav: 'dashboard',
@@ -117,18 +150,7 @@ export function registerDashboardRoutes(app: FastifyInstance, services: Services
             selected: q === dashboard.quarter,
           };
         }),
-        tables: Object.fromEntries(
-          tables.map((t) => [
-            t.id,
-            {
-              ...t,
-              csvHref: `${csvBase}/${t.id}.csv${quarterQuery}`,
-              svg: (svg as Record<string, string | null>)[t.id] ?? null,
-            },
-          ]),
-        ),
-        submissionsDue: dashboard.submissions?.dueOn ?? null,
-        few: FEW_LIVE_ACTIONS,
+        tablesHtml: await tablesHtml(dashboard, page.base),
         priorityTrend: await priorityTrendSection(
           services,
           page.actor,
