@@ -68,6 +68,26 @@ export async function loadPlanPage(
   };
 }
 
+/**
+ * The plan page's sections, each aim with its latest progress: made once for each plan tree read
+ * (a tree kept under a read stamp is one frozen object until something is written).
+ */
+const planSections = new WeakMap<PlanTree, ReturnType<typeof buildSections>>();
+function buildSections(tree: PlanTree) {
+  return tree.sections.map((section) => ({
+    ...section,
+    aims: section.aims.map((aim) => ({ ...aim, ...latestProgress(aim.actions) })),
+  }));
+}
+function sectionsWithLatest(tree: PlanTree) {
+  let sections = planSections.get(tree);
+  if (!sections) {
+    sections = buildSections(tree);
+    planSections.set(tree, sections);
+  }
+  return sections;
+}
+
 export function registerPlanRoutes(app: FastifyInstance, services: Services): void {
   app.get<{ Params: { slug: string } }>('/p/:slug', async (request, reply) => {
     const { actor, partnership, member } = await partnershipContext(services, request, request.params.slug);
@@ -81,10 +101,7 @@ export function registerPlanRoutes(app: FastifyInstance, services: Services): vo
 
   app.get<{ Params: PlanParams }>('/p/:slug/plans/:year', async (request, reply) => {
     const page = await loadPlanPage(services, request, request.params);
-    const sections = page.tree.sections.map((section) => ({
-      ...section,
-      aims: section.aims.map((aim) => ({ ...aim, ...latestProgress(aim.actions) })),
-    }));
+    const sections = sectionsWithLatest(page.tree);
     return reply.page('plan/plan.njk', {
       ...page.common,
       title: `${page.tree.plan.title}`,
