@@ -138,8 +138,20 @@ describe('the read cache', () => {
 
   it('on PostgreSQL, hears of commits made elsewhere (not of a rollback), and reads the stamp by query while it cannot', async () => {
     if (database.kind === 'pglite') {
-      // One process owns the embedded database: the count of its own writes is the whole story.
+      // One process owns the embedded database: the count of its own writes is the whole story,
+      // and its writes send no notice (the trigger's cost saved).
       expect(writeStamp(database.db)).toMatch(/^w\d+$/);
+      const notices: string[] = [];
+      const unlisten = await database.pglite!.listen('partnership_plan_writes', (payload) =>
+        notices.push(payload),
+      );
+      await database.db
+        .update(t.partnerships)
+        .set({ area: 'Stevenage' })
+        .where(eq(t.partnerships.id, sosafe.id));
+      await database.db.execute(sql`select pg_notify('partnership_plan_writes', 'sent by hand')`);
+      await expect.poll(() => notices).toEqual(['sent by hand']);
+      await unlisten();
       return;
     }
     const parts = () => {
