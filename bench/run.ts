@@ -45,6 +45,11 @@ const BENCHES: { name: string; what: string; databases: Databases }[] = [
     databases: 'each',
   },
   {
+    name: 'saturation',
+    what: 'a bare Node server’s latency tail under the same load, by the CPU a request takes (no database)',
+    databases: 'pglite',
+  },
+  {
     name: 'cluster',
     what: 'two instances behind nginx on PostgreSQL, one restarted under load',
     databases: 'postgres',
