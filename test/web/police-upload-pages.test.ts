@@ -23,6 +23,7 @@ const SAMPLE = Buffer.from(STREET.toString('utf8').split('\n').slice(0, 21).join
 
 // Every temporary file of this test file goes here, so the test can see that none is left behind.
 const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'pp-police-upload-test-'));
+const tmpdirBefore = process.env.TMPDIR;
 process.env.TMPDIR = scratch;
 
 let t: TestApp;
@@ -37,6 +38,9 @@ beforeAll(async () => {
 afterAll(async () => {
   await t?.close();
   fs.rmSync(scratch, { recursive: true, force: true });
+  // The test files of a worker share its process (vitest.config.ts, isolate off): put it back.
+  if (tmpdirBefore === undefined) delete process.env.TMPDIR;
+  else process.env.TMPDIR = tmpdirBefore;
 });
 
 const leftovers = () => fs.readdirSync(scratch).filter((f) => /^pp-(upload|police-batches)-/.test(f));
