@@ -529,16 +529,8 @@ describe('the app as it runs in development and tests', () => {
   });
 
   describe('the session cookie', () => {
-    it('is HttpOnly, SameSite=Lax and for the whole site; not Secure over plain HTTP', async () => {
-      const page = await t.app.inject({ method: 'GET', url: '/sign-in' });
-      const cookie = cookieOf(page);
-      expect(cookie).toMatch(/;\s*HttpOnly/i);
-      expect(cookie).toMatch(/;\s*SameSite=Lax/i);
-      expect(cookie).toMatch(/;\s*Path=\/(;|$)/);
-      expect(cookie).not.toMatch(/;\s*Secure/i);
-    });
-
-    it('keeps its flags when signing in starts a new session', async () => {
+    /** The partner signs in through the form with a new session: the sign-in page, and the POST's answer. */
+    async function signInThroughTheForm() {
       const page = await t.app.inject({ method: 'GET', url: '/sign-in' });
       const response = await t.app.inject({
         method: 'POST',
@@ -553,6 +545,20 @@ describe('the app as it runs in development and tests', () => {
           password: TEST_PASSWORD,
         }).toString(),
       });
+      return { page, response };
+    }
+
+    it('is HttpOnly, SameSite=Lax and for the whole site; not Secure over plain HTTP', async () => {
+      const page = await t.app.inject({ method: 'GET', url: '/sign-in' });
+      const cookie = cookieOf(page);
+      expect(cookie).toMatch(/;\s*HttpOnly/i);
+      expect(cookie).toMatch(/;\s*SameSite=Lax/i);
+      expect(cookie).toMatch(/;\s*Path=\/(;|$)/);
+      expect(cookie).not.toMatch(/;\s*Secure/i);
+    });
+
+    it('keeps its flags when signing in starts a new session', async () => {
+      const { page, response } = await signInThroughTheForm();
       expect(response.statusCode).toBe(302);
       const cookie = cookieOf(response);
       expect(cookie.split(';')[0]).not.toBe(cookieOf(page).split(';')[0]);
@@ -565,20 +571,7 @@ describe('the app as it runs in development and tests', () => {
         const set = response.headers['set-cookie'];
         return (Array.isArray(set) ? set : [String(set ?? '')]).find((c) => c.startsWith('pp_wrote='));
       };
-      const page = await t.app.inject({ method: 'GET', url: '/sign-in' });
-      const signIn = await t.app.inject({
-        method: 'POST',
-        url: '/sign-in',
-        headers: {
-          'content-type': 'application/x-www-form-urlencoded',
-          cookie: cookieOf(page).split(';')[0]!,
-        },
-        payload: new URLSearchParams({
-          _csrf: tokenIn(page.body),
-          email: DEMO.partner,
-          password: TEST_PASSWORD,
-        }).toString(),
-      });
+      const { response: signIn } = await signInThroughTheForm();
       expect(signIn.statusCode).toBe(302);
       // The first page after signing in keeps the session's new CSRF secret (a write); the next only reads.
       const session = { cookie: cookieOf(signIn).split(';')[0]! };
