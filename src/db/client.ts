@@ -290,8 +290,8 @@ function countClientWrites(client: pg.PoolClient, count: WriteCount): void {
 }
 
 interface WriteListener {
-  /** Resolves when a notice with this payload is heard. */
-  heard(payload: string): Promise<void>;
+  /** Resolves when a notice with this payload is heard; rejects after timeoutMs without it. */
+  heard(payload: string, timeoutMs: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -309,17 +309,11 @@ export async function untilWritesHeard(db: Db, timeoutMs = 5_000): Promise<void>
   if (!listener || !count) return;
   if (!count.listening) throw new Error('not listening for the notices of writes');
   const token = `heard:${crypto.randomUUID()}`;
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(new Error(`no notice heard in ${timeoutMs} ms`)), timeoutMs);
-  });
-  try {
-    const heard = listener.heard(token);
-    await db.execute(sql`select pg_notify(${WRITES_CHANNEL}, ${token})`);
-    await Promise.race([heard, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
+  // Listening before it is sent; both awaited together, so neither failure goes unheard.
+  await Promise.all([
+    listener.heard(token, timeoutMs),
+    db.execute(sql`select pg_notify(${WRITES_CHANNEL}, ${token})`),
+  ]);
 }
 
 /** The channel the migrations' trigger on every table notifies of each committed write (0013). */
@@ -378,10 +372,15 @@ async function listenForWrites(options: pg.PoolConfig, count: WriteCount): Promi
   check.unref();
   await connect();
   return {
-    heard(payload) {
-      return new Promise<void>((resolve) => waiting.set(payload, () => resolve())).finally(() =>
-        waiting.delete(payload),
-      );
+    heard(payload, timeoutMs) {
+      let timer: NodeJS.Timeout | undefined;
+      return new Promise<void>((resolve, reject) => {
+        waiting.set(payload, resolve);
+        timer = setTimeout(() => reject(new Error(`no notice heard in ${timeoutMs} ms`)), timeoutMs);
+      }).finally(() => {
+        clearTimeout(timer);
+        waiting.delete(payload);
+      });
     },
     async stop() {
       stopped = true;

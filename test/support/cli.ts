@@ -51,10 +51,10 @@ export function cliScratch(prefix: string) {
     await Promise.all(cleanups.map((cleanup) => cleanup()));
     fs.rmSync(scratch, { recursive: true, force: true });
   });
-  const template = inject('pgliteTemplatePath');
+  const template = inject('pgliteTemplatePath'); // '' on a PostgreSQL run
   const newDataDir = () => {
     const dataDir = fs.mkdtempSync(path.join(scratch, 'data-'));
-    if (template && !process.env.DATABASE_URL) {
+    if (template) {
       fs.mkdirSync(path.join(dataDir, 'pgdata'));
       execFileSync('tar', ['-xzf', template, '-C', path.join(dataDir, 'pgdata')], { stdio: 'ignore' });
     }

@@ -13,7 +13,7 @@ import { FEW_LIVE_ACTIONS, STATUS_COLUMNS, type Dashboard } from '../../domain/d
 import { planYearSlug, quarterLabel, quarterMonths, QUARTERS, type Quarter } from '../../domain/quarters.js';
 import { NotFoundError } from '../../services/errors.js';
 import type { Services } from '../../services/index.js';
-import { loadPlanPage } from './plan.js';
+import { loadPlanPage, planPath } from './plan.js';
 import { priorityTrendSection } from './police-trends.js';
 
 type DashboardParams = { slug: string; year: string };
@@ -97,16 +97,17 @@ export function registerDashboardRoutes(app: FastifyInstance, services: Services
    * The charts and tables of a dashboard as HTML (views/dashboard/tables.njk), made once for each
    * dashboard read: a dashboard the service keeps for a read stamp (read-cache.ts) is one frozen
    * object, served to every reader of the plan until something is written, and everything in the
-   * fragment comes from it. Its tables and charts were most of the page's time.
+   * fragment comes from it (its links' plan address too). Its tables and charts were most of the
+   * page's time.
    */
   const fragments = new WeakMap<Dashboard, Promise<string>>();
-  function tablesHtml(dashboard: Dashboard, base: string): Promise<string> {
+  function tablesHtml(dashboard: Dashboard): Promise<string> {
     const known = fragments.get(dashboard);
     if (known) return known;
     const made = (async () => {
       const tables = dashboardTables(dashboard);
       const svg = await charts(dashboard);
-      const csvBase = `${base}/dashboard`;
+      const csvBase = `${planPath(dashboard)}/dashboard`;
       const quarterQuery = `?quarter=${dashboard.quarter}`;
       return app.view('dashboard/tables.njk', {
         dashboard,
@@ -150,7 +151,7 @@ export function registerDashboardRoutes(app: FastifyInstance, services: Services
             selected: q === dashboard.quarter,
           };
         }),
-        tablesHtml: await tablesHtml(dashboard, page.base),
+        tablesHtml: await tablesHtml(dashboard),
         priorityTrend: await priorityTrendSection(
           services,
           page.actor,

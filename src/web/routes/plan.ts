@@ -23,8 +23,9 @@ import { priorityTrendSection } from './police-trends.js';
 
 type PlanParams = { slug: string; year: string };
 
-export function planPath(tree: PlanTree): string {
-  return `/p/${tree.partnership.slug}/plans/${planYearSlug(tree.plan.year)}`;
+/** The address of a plan's pages, from anything naming its partnership and year (a tree, a dashboard). */
+export function planPath(of: { partnership: { slug: string }; plan: { year: string } }): string {
+  return `/p/${of.partnership.slug}/plans/${planYearSlug(of.plan.year)}`;
 }
 
 /** Loads the plan a page is about, checking the reader may see it; shared by the plan's pages. */
