@@ -751,7 +751,8 @@ export const partnershipAreas = pgTable(
  * are the exception to "every table carries partnership_id": police.uk data is shared open data
  * published per force, not a partnership's own rows; one import serves every partnership in the
  * force, and each partnership reads it through its area (partnership_areas). `force` is the file's
- * "Reported by"; a (force, month) is replaced as a whole on re-import. Not in the JSON backup:
+ * "Reported by"; a (force, month) is a table of its own, replaced as a whole on re-import (see
+ * src/services/police-months.ts). Not in the JSON backup:
  * it can be large and is re-imported from police.uk (see src/services/backup.ts).
  */
 export const policeStreetCrimes = pgTable(
@@ -759,13 +760,8 @@ export const policeStreetCrimes = pgTable(
   {
     // No id: nothing reads a row by itself (a force's month is replaced and counted as a whole),
     // and a primary key's index cost every import (migration 0012 dropped it).
-    /**
-     * The file's "Reported by". The import's COPY leaves it out: its default is the force the
-     * import set for its transaction (`set local pp.import_force`); elsewhere it is given.
-     */
-    force: text('force')
-      .notNull()
-      .default(sql`nullif(current_setting('pp.import_force', true), '')`),
+    /** The file's "Reported by", as the first row gives it (each force's month a table: above). */
+    force: text('force').notNull(),
     /** 'YYYY-MM', as police.uk writes it. */
     month: text('month').notNull(),
     /** Empty for anti-social behaviour, which police.uk publishes without a crime id. */
@@ -781,25 +777,18 @@ export const policeStreetCrimes = pgTable(
     lastOutcomeCategory: text('last_outcome_category'),
     context: text('context'),
   },
-  (t) => [
-    // The one index: every reader (the import's replace and recount, the month's summary) asks for
-    // a force's month; the trends read the counts below. Migration 0011 dropped what cost every
-    // import for nothing: a month-and-LSOA index nobody read, and a check of the month's form on
-    // every row (the import checks every row's month, and a file's rows share one). A BRIN index
-    // instead costs less to keep but the planner reads the whole table until ANALYZE has seen the
-    // new rows, and summarising each import's pages cost what it saved (docs/police-uk.md).
-    index('police_street_crimes_force_month').on(t.force, t.month),
-  ],
+  // No index: the table is partitioned by month and each month by force (migration 0014, which
+  // drizzle's schema cannot say; src/services/police-months.ts), so every reader of a force's month
+  // reads exactly its table, and an import writes a table of its own, COPY's own speed. Migrations
+  // 0011 and 0012 dropped what cost every import for nothing (an id, an index nobody read, a check).
 );
 
 /** police.uk outcome rows, one per row of a monthly "-outcomes.csv" file; shared like the above. */
 export const policeOutcomes = pgTable(
   'police_outcomes',
   {
-    // No id, and `force` from the import's setting when COPY leaves it out: as police_street_crimes.
-    force: text('force')
-      .notNull()
-      .default(sql`nullif(current_setting('pp.import_force', true), '')`),
+    // No id: as police_street_crimes.
+    force: text('force').notNull(),
     /** 'YYYY-MM': the month of the outcome, not of the crime. */
     month: text('month').notNull(),
     crimeId: text('crime_id').notNull(),
@@ -812,7 +801,7 @@ export const policeOutcomes = pgTable(
     lsoaName: text('lsoa_name'),
     outcomeType: text('outcome_type').notNull(),
   },
-  (t) => [index('police_outcomes_force_month').on(t.force, t.month)],
+  // Partitioned as police_street_crimes (migration 0014): no index.
 );
 
 /**

@@ -4,9 +4,9 @@
  * rows instead of millions (see src/db/schema.ts: police_crime_counts, police_force_counts,
  * police_outcome_counts, police_area_counts). Each function runs inside the caller's transaction.
  */
-import { sql, type SQL } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import { queryRows, type Tx } from '../db/client.js';
-import type { PoliceUkKind } from '../documents/police-uk.js';
+import type { NewForceMonth } from './police-months.js';
 
 /** A partnership's area as SQL over a counts table `c` (codes or name prefixes in partnership_areas). */
 const IN_AREA = sql`exists (
@@ -15,35 +15,28 @@ const IN_AREA = sql`exists (
     and ((a.kind = 'code' and a.value = c.lsoa_code) or (a.kind = 'prefix' and starts_with(c.lsoa_name, a.value))))`;
 
 /**
- * Counts one imported (force, month) of a kind again from its rows, and the areas' counts for the
- * month: the rows counted, and of them how many `badRow` (SQL over the police table's columns)
- * holds for. The import's fast path passes its checks as `badRow`, so that one scan of the month
- * both checks and counts it (and rolls the transaction back if any row is bad).
+ * Counts one imported (force, month) of a kind again from its rows, the table an import has just
+ * filled (police-months.ts), and the areas' counts for the month: how many rows it counted.
  */
-export async function refreshMonthCounts(
-  tx: Tx,
-  kind: PoliceUkKind,
-  force: string,
-  month: string,
-  badRow: SQL = sql`false`,
-): Promise<{ rows: number; bad: number }> {
-  const [rows, counts, type] =
+export async function refreshMonthCounts(tx: Tx, written: NewForceMonth): Promise<number> {
+  const { kind, force, month, table } = written;
+  const [counts, type] =
     kind === 'street'
-      ? [sql`police_street_crimes`, sql`police_crime_counts`, sql.raw('crime_type')]
-      : [sql`police_outcomes`, sql`police_outcome_counts`, sql.raw('outcome_type')];
+      ? [sql`police_crime_counts`, sql.raw('crime_type')]
+      : [sql`police_outcome_counts`, sql.raw('outcome_type')];
   const total = kind === 'street' ? sql.raw('crimes') : sql.raw('outcomes');
   await tx.execute(sql`delete from ${counts} where force = ${force} and month = ${month}`);
-  const [counted] = await queryRows<{ rows: number; bad: number }>(
+  const [counted] = await queryRows<{ rows: number }>(
     tx,
     sql`with g as (
         select coalesce(lsoa_code, '') as lsoa_code, coalesce(max(lsoa_name), '') as lsoa_name, ${type},
-          count(*) as n, count(*) filter (where ${badRow}) as bad
-        from ${rows} where force = ${force} and month = ${month}
+          count(*) as n
+        from ${sql.raw(`"${table}"`)}
         group by coalesce(lsoa_code, ''), ${type}),
       written as (
         insert into ${counts} (force, month, lsoa_code, lsoa_name, ${type}, ${total})
         select ${force}::text, ${month}::text, lsoa_code, lsoa_name, ${type}, n from g)
-      select coalesce(sum(n), 0)::int as rows, coalesce(sum(bad), 0)::int as bad from g`,
+      select coalesce(sum(n), 0)::int as rows from g`,
   );
   if (kind === 'street') {
     await tx.execute(sql`delete from police_force_counts where force = ${force} and month = ${month}`);
@@ -54,7 +47,7 @@ export async function refreshMonthCounts(
       group by force, month, crime_type`);
     await refreshAreaMonth(tx, month);
   }
-  return { rows: Number(counted?.rows ?? 0), bad: Number(counted?.bad ?? 0) };
+  return Number(counted?.rows ?? 0);
 }
 
 /** Every partnership's area counts for one month, from the month's counts of every force. */

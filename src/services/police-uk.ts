@@ -44,6 +44,7 @@ import { recordAudit } from './audit.js';
 import { ForbiddenError, NotFoundError, ValidationError } from './errors.js';
 import { getPartnershipBySlug } from './plan-read.js';
 import { refreshAreaCounts, refreshMonthCounts } from './police-counts.js';
+import { replaceForceMonth, startForceMonth, textLiteral, type NewForceMonth } from './police-months.js';
 
 /**
  * The file is read this much at a time, and its whole rows go to COPY as they come (on PGlite a
@@ -97,17 +98,19 @@ function requireImporter(actor: Actor): void {
 
 /**
  * Imports one police.uk file as a stream, never holding it in memory, and lets the database read it.
- * The header row is checked here (a file that is not police.uk's is refused at once). Then, on
- * PostgreSQL, the fast path (importFast): in one transaction the month is deleted, the file COPied
- * straight into its police table, checked and counted in one scan, audited; a file it cannot vouch
- * for is rolled back and goes the detailed way (importRows), as every file does on PGlite:
+ * The header row is checked here (a file that is not police.uk's is refused at once). A force's
+ * month is a table of its own (police-months.ts), made new by each import and put in place of the
+ * one before when the rows are in and counted. On PostgreSQL, the fast path (importFast): in one
+ * transaction the file is COPied straight into the new table, each row checked as it comes (the
+ * table's CHECK), then counted, swapped in and audited; a file it cannot vouch for is rolled back
+ * and goes the detailed way (importRows), as every file does on PGlite:
  * 1. the rows are COPied as CSV into a temporary table of text columns, `n` numbering them in the
  *    file's order (staging: no police table is touched, and on the embedded database other
  *    queries run between the chunks, so a page polling the progress is answered);
  * 2. one query checks every row there (the first bad one is refused, naming its line);
- * 3. in one transaction: delete the file's (force, month) of its kind, so a re-import replaces the
- *    month, INSERT … SELECT the rows, count the month again (refreshMonthCounts) and record the
- *    audit event.
+ * 3. in one transaction: INSERT … SELECT the rows into the new table of the file's (force, month),
+ *    count it (refreshMonthCounts), put it in place of the month's table before (a re-import
+ *    replaces the month) and record the audit event.
  * Any bad row stops the import before step 3, with a PoliceUkFileError naming the file and the line.
  */
 export async function importPoliceUkFile(
@@ -395,16 +398,17 @@ async function checkRows(
  * table filled by one session and never updated is read back in the order it was written (no
  * `order by n`, which cost a third of the insert).
  */
-function insertRows(kind: PoliceUkKind, table: string, force: string, month: string): SQL {
+function insertRows({ kind, force, month, table: target }: NewForceMonth, table: string): SQL {
   const common = `${trimmed('c2')}, ${trimmed('c3')}, ${optional('c4')}::float8, ${optional('c5')}::float8,
     ${given('c6')}, ${optional('c7')}, ${optional('c8')}`;
+  const into = sql.raw(`"${target}"`);
   if (kind === 'street') {
-    return sql`insert into police_street_crimes (force, month, crime_id, reported_by, falls_within,
+    return sql`insert into ${into} (force, month, crime_id, reported_by, falls_within,
         longitude, latitude, location, lsoa_code, lsoa_name, crime_type, last_outcome_category, context)
       select ${force}::text, ${month}::text, ${sql.raw(`${optional('c0')}, ${common}, ${trimmed('c9')},
         ${optional('c10')}, ${optional('c11')} from ${table}`)}`;
   }
-  return sql`insert into police_outcomes (force, month, crime_id, reported_by, falls_within,
+  return sql`insert into ${into} (force, month, crime_id, reported_by, falls_within,
       longitude, latitude, location, lsoa_code, lsoa_name, outcome_type)
     select ${force}::text, ${month}::text, ${sql.raw(`${trimmed('c0')}, ${common}, ${trimmed('c9')}
       from ${table}`)}`;
@@ -431,10 +435,11 @@ async function writeRows(
   // a ten-fold month of a large force). Only for this transaction.
   await tx.execute(sql`set local work_mem = '64MB'`);
   options.onWrite?.(0, rows);
-  const replaced = await deleteMonth(tx, kind, force, month);
-  await tx.execute(insertRows(kind, table, force, month));
+  const written = await startForceMonth(tx, kind, force, month);
+  await tx.execute(insertRows(written, table));
   options.onWrite?.(rows, rows);
-  await refreshMonthCounts(tx, kind, force, month);
+  await refreshMonthCounts(tx, written);
+  const replaced = await replaceForceMonth(tx, written);
   return finishImport(tx, { file: name, kind, force, month, rows, replaced }, actor, options);
 }
 
@@ -480,12 +485,13 @@ function fastPathKey(firstRow: string[] | undefined): { force: string; month: st
 class NotFastPath extends Error {}
 
 /**
- * SQL true for a row COPY wrote that the detailed path would have written otherwise or refused:
+ * SQL false for a row COPY wrote that the detailed path would have written otherwise or refused:
  * a value with spaces, tabs or line breaks around it (the detailed path trims them), an empty
- * value (it writes null, or refuses the row), another force, or a bad coordinate. A row of another
- * month is not in the month counted, so it shows as a missing row.
+ * value (it writes null, or refuses the row), another force, or a bad coordinate. It is the new
+ * table's CHECK (startForceMonth), so COPY refuses such a row as it comes; a row of another month
+ * fails the table's own check of its force and month.
  */
-function fastPathBadRow(kind: PoliceUkKind, force: string): SQL {
+function fastPathRowCheck(kind: PoliceUkKind, force: string): SQL {
   const values = ['crime_id', 'falls_within', 'location', 'lsoa_code', 'lsoa_name'].concat(
     kind === 'street' ? ['crime_type', 'last_outcome_category', 'context'] : ['outcome_type'],
   );
@@ -494,18 +500,26 @@ function fastPathBadRow(kind: PoliceUkKind, force: string): SQL {
   const spaceFirst = values.map((column) => `ascii(${column}) < 33`);
   // Empty where the detailed path writes null or refuses the row (not `location`: it writes '').
   const empty = values.filter((column) => column !== 'location').map((column) => `${column} = ''`);
-  return sql`reported_by <> ${force} or (longitude is null) <> (latitude is null)
-    or abs(longitude) > 180 or abs(latitude) > 90 or ${sql.raw([...spaceFirst, ...empty].join(' or '))}`;
+  const bad = [
+    `reported_by <> ${textLiteral(force)}`,
+    '(longitude is null) <> (latitude is null)',
+    'abs(longitude) > 180',
+    'abs(latitude) > 90',
+    ...spaceFirst,
+    ...empty,
+  ];
+  // A CHECK passes a row for which it is null: a null value (an empty optional field) is no fault.
+  return sql.raw(`not (${bad.join(' or ')})`);
 }
 
 /**
- * The fast path (PostgreSQL), for a valid file: in one transaction, delete the month, COPY the file
- * straight into its police table (the force from the column's default, set for the transaction),
- * then one scan of the month checks and counts it (refreshMonthCounts with the checks). A row COPY
- * refuses (a coordinate that is no number, a required value missing), a row another month's or
- * failing a check rolls it all back, and the result is undefined: the detailed path (importRows)
- * then reads the file again, to write it as it always did or refuse it naming the line. The force
- * and month are the first row's as read here; a file whose rows all agree shows it.
+ * The fast path (PostgreSQL), for a valid file: in one transaction, COPY the file straight into a
+ * new table for the first row's force and month (the force from its column's default), whose CHECK
+ * constraints refuse a row of another force or month or failing fastPathRowCheck as it comes; then
+ * count it, put it in place of the month's table before and audit. A row COPY refuses (a coordinate
+ * that is no number, a required value missing, a check), or a value ending in a space seen as the
+ * file is read, rolls it all back, and the result is undefined: the detailed path (importRows) then
+ * reads the file again, to write it as it always did or refuse it naming the line.
  */
 async function importFast(
   session: CopySession,
@@ -516,52 +530,41 @@ async function importFast(
 ): Promise<PoliceUkImportResult | undefined> {
   const { kind } = source;
   const { force, month } = first;
-  const table = kind === 'street' ? 'police_street_crimes' : 'police_outcomes';
   let checked = false; // past here an error is the import's, not the file's
   try {
     return await session.transaction(async (tx) => {
       await tx.execute(sql`set local work_mem = '64MB'`);
       await tx.execute(sql`set local jit = off`);
-      await tx.execute(sql`select set_config('pp.import_force', ${force}, true)`);
-      const replaced = await deleteMonth(tx, kind, force, month);
+      const written = await startForceMonth(tx, kind, force, month, fastPathRowCheck(kind, force));
       const reported = { rows: 0, bytesRead: 0 };
       let spaces = false;
       const inspect = (chunk: Buffer, chunkRows: number) => {
         spaces ||= mayHoldSpaceAtValueEnd(chunk, chunkRows) || mayHoldHexNumber(chunk);
       };
       const rows = await session.copyCsv(
-        `${table} (${FILE_COLUMNS[kind]})`,
+        `"${written.table}" (${FILE_COLUMNS[kind]})`,
         wholeRows(source, options, reported, inspect),
       );
       if (spaces) throw new NotFastPath();
-      const counted = await refreshMonthCounts(tx, kind, force, month, fastPathBadRow(kind, force));
-      if (!rows || counted.rows !== rows || counted.bad > 0) throw new NotFastPath();
+      const counted = await refreshMonthCounts(tx, written);
+      if (!rows || counted !== rows) throw new NotFastPath();
       if (reported.rows !== rows || reported.bytesRead !== source.totalBytes) {
         options.onProgress?.(rows, source.totalBytes, source.totalBytes);
       }
       options.onWrite?.(rows, rows);
       stopIfAborted(options.signal);
       checked = true;
+      const replaced = await replaceForceMonth(tx, written);
       return finishImport(tx, { file: source.name, kind, force, month, rows, replaced }, actor, options);
     });
   } catch (error) {
     const code = (error as { code?: unknown }).code;
-    // Class 22 (data: bad CSV, a number that is none) and 23 (a required value missing).
+    // Class 22 (data: bad CSV, a number that is none) and 23 (a required value missing, a check).
     const refused = typeof code === 'string' && (code.startsWith('22') || code.startsWith('23'));
     if (!checked && (error instanceof NotFastPath || error instanceof CopyRowError || refused))
       return undefined;
     throw error;
   }
-}
-
-async function deleteMonth(tx: Tx, kind: PoliceUkKind, force: string, month: string): Promise<number> {
-  const table = kind === 'street' ? sql`police_street_crimes` : sql`police_outcomes`;
-  const [deleted] = await queryRows<{ n: number }>(
-    tx,
-    sql`with d as (delete from ${table} where force = ${force} and month = ${month} returning 1)
-      select count(*)::int as n from d`,
-  );
-  return Number(deleted?.n ?? 0);
 }
 
 export interface PoliceUkArea {
