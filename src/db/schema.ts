@@ -875,6 +875,30 @@ export const policeAreaCounts = pgTable(
 );
 
 /**
+ * A partnership's monthly counts per LSOA and crime type within its area (police_crime_counts'
+ * rows in the area, summed over the forces), kept with police_area_counts: the crime page's
+ * hotspots read the area's few thousand rows instead of sifting a large force's hundreds of
+ * thousands for those in the area (migration 0015).
+ */
+export const policeAreaLsoaCounts = pgTable(
+  'police_area_lsoa_counts',
+  {
+    partnershipId: partnershipId(),
+    month: text('month').notNull(),
+    lsoaCode: text('lsoa_code').notNull(),
+    lsoaName: text('lsoa_name').notNull(),
+    crimeType: text('crime_type').notNull(),
+    crimes: integer('crimes').notNull(),
+  },
+  (t) => [
+    primaryKey({
+      name: 'police_area_lsoa_counts_pk',
+      columns: [t.partnershipId, t.month, t.lsoaCode, t.crimeType],
+    }),
+  ],
+);
+
+/**
  * Which police.uk crime types bear on a plan priority (Anti-social behaviour → All ASB, …).
  * Editable by the coordinator; the defaults are made from the priorities' titles.
  */

@@ -54,6 +54,7 @@ export const EXCLUDED_TABLES: ReadonlySet<string> = new Set([
   'police_force_counts',
   'police_outcome_counts',
   'police_area_counts',
+  'police_area_lsoa_counts',
   // DEFRA's fly-tipping table: shared open data, re-imported with `partnership-plan defra import`.
   'defra_fly_tipping',
 ]);

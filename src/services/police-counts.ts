@@ -2,7 +2,8 @@
  * The monthly counts behind the trends, kept up to date by every police.uk import and by every
  * change of a partnership's area, so that a trend over years of a large force reads a few hundred
  * rows instead of millions (see src/db/schema.ts: police_crime_counts, police_force_counts,
- * police_outcome_counts, police_area_counts). Each function runs inside the caller's transaction.
+ * police_outcome_counts, police_area_counts, police_area_lsoa_counts). Each function runs inside the
+ * caller's transaction.
  */
 import { sql } from 'drizzle-orm';
 import { queryRows, type Tx } from '../db/client.js';
@@ -45,29 +46,38 @@ export async function refreshMonthCounts(tx: Tx, written: NewForceMonth): Promis
       select force, month, crime_type, sum(crimes)::integer
       from police_crime_counts where force = ${force} and month = ${month}
       group by force, month, crime_type`);
-    await refreshAreaMonth(tx, month);
+    await refreshArea(tx, { month });
   }
   return Number(counted?.rows ?? 0);
 }
 
-/** Every partnership's area counts for one month, from the month's counts of every force. */
-async function refreshAreaMonth(tx: Tx, month: string): Promise<void> {
-  await tx.execute(sql`delete from police_area_counts where month = ${month}`);
+/**
+ * The areas' counts of one month (every partnership) or of one partnership (every month): first
+ * per LSOA (police_area_lsoa_counts, the crime page's hotspots), then by crime type summed from
+ * those (police_area_counts, the trends). What they replace is deleted first.
+ */
+async function refreshArea(tx: Tx, scope: { month: string } | { partnershipId: number }): Promise<void> {
+  const [ofCounts, ofCrimes] =
+    'month' in scope
+      ? [sql`month = ${scope.month}`, sql`c.month = ${scope.month}`]
+      : [sql`partnership_id = ${scope.partnershipId}`, sql`p.id = ${scope.partnershipId}`];
+  await tx.execute(sql`delete from police_area_lsoa_counts where ${ofCounts}`);
+  await tx.execute(sql`delete from police_area_counts where ${ofCounts}`);
+  await tx.execute(sql`
+    insert into police_area_lsoa_counts (partnership_id, month, lsoa_code, lsoa_name, crime_type, crimes)
+    select p.id, c.month, c.lsoa_code, max(c.lsoa_name), c.crime_type, sum(c.crimes)::integer
+    from partnerships p join police_crime_counts c on ${IN_AREA}
+    where ${ofCrimes}
+    group by p.id, c.month, c.lsoa_code, c.crime_type`);
   await tx.execute(sql`
     insert into police_area_counts (partnership_id, month, crime_type, crimes)
-    select p.id, c.month, c.crime_type, sum(c.crimes)::integer
-    from partnerships p join police_crime_counts c on ${IN_AREA}
-    where c.month = ${month}
-    group by p.id, c.month, c.crime_type`);
+    select partnership_id, month, crime_type, sum(crimes)::integer
+    from police_area_lsoa_counts
+    where ${ofCounts}
+    group by partnership_id, month, crime_type`);
 }
 
 /** One partnership's area counts for every month, after its area changed. */
 export async function refreshAreaCounts(tx: Tx, partnershipId: number): Promise<void> {
-  await tx.execute(sql`delete from police_area_counts where partnership_id = ${partnershipId}`);
-  await tx.execute(sql`
-    insert into police_area_counts (partnership_id, month, crime_type, crimes)
-    select p.id, c.month, c.crime_type, sum(c.crimes)::integer
-    from partnerships p join police_crime_counts c on ${IN_AREA}
-    where p.id = ${partnershipId}
-    group by p.id, c.month, c.crime_type`);
+  await refreshArea(tx, { partnershipId });
 }

@@ -1,10 +1,11 @@
 /**
  * police.uk trends for a partnership: its area's monthly counts by crime type beside its force's,
  * each priority's trend (the crime types linked to it), hotspots by LSOA and the outcome mix.
- * Reads only the counts tables (police_area_counts, police_force_counts, police_crime_counts,
- * police_outcome_counts, kept up to date at import by police-counts.ts), never the rows, so a trend over five
- * years of a large force stays a few indexed reads. Writes: the crime type ↔ priority links, and
- * the area (through setPartnershipArea). Every member reads; the coordinator writes.
+ * Reads only the counts tables (police_area_counts, police_area_lsoa_counts, police_force_counts,
+ * police_crime_counts, police_outcome_counts, kept up to date at import by police-counts.ts), never
+ * the rows, so a trend over five years of a large force stays a few indexed reads. Writes: the
+ * crime type ↔ priority links, and the area (through setPartnershipArea). Every member reads; the
+ * coordinator writes.
  */
 import { and, asc, desc, eq, inArray, isNull, or, sql, type SQL } from 'drizzle-orm';
 import type { AnyPgColumn } from 'drizzle-orm/pg-core';
@@ -206,19 +207,25 @@ function seriesOf(
 const total = (series: readonly MonthCount[], key: 'area' | 'force') =>
   series.reduce((s, m) => s + m[key], 0);
 
-async function hotspots(db: Db, basis: Basis, months: readonly string[]): Promise<Hotspots> {
+async function hotspots(
+  db: Db,
+  partnershipId: number,
+  basis: Basis,
+  months: readonly string[],
+): Promise<Hotspots> {
   const c = t.policeCrimeCounts;
+  const a = t.policeAreaLsoaCounts;
   const rows = months.length
     ? await db
         .select({
-          lsoaCode: c.lsoaCode,
-          lsoaName: sql<string>`max(${c.lsoaName})`,
-          crimeType: c.crimeType,
-          crimes: sql<number>`sum(${c.crimes})::integer`,
+          lsoaCode: a.lsoaCode,
+          lsoaName: sql<string>`max(${a.lsoaName})`,
+          crimeType: a.crimeType,
+          crimes: sql<number>`sum(${a.crimes})::integer`,
         })
-        .from(c)
-        .where(and(inArray(c.month, [...months]), inArea(basis.area, c.lsoaCode, c.lsoaName)))
-        .groupBy(c.lsoaCode, c.crimeType)
+        .from(a)
+        .where(and(eq(a.partnershipId, partnershipId), inArray(a.month, [...months])))
+        .groupBy(a.lsoaCode, a.crimeType)
     : [];
   const byLsoa = new Map<string, Hotspot>();
   for (const r of rows) {
@@ -488,8 +495,8 @@ export async function getCrimeTrends(
   const [counts, links, recent, year, outcomes] = await Promise.all([
     monthlyCounts(db, partnership.id, basis.force, months),
     effectiveLinks(db, priorities),
-    hotspots(db, basis, basis.allMonths.slice(-3)),
-    hotspots(db, basis, last12),
+    hotspots(db, partnership.id, basis, basis.allMonths.slice(-3)),
+    hotspots(db, partnership.id, basis, last12),
     outcomeMix(db, basis.area, last12),
   ]);
   const types = new Set<string>(POLICE_CRIME_TYPES);

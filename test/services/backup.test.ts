@@ -30,6 +30,7 @@ const POLICE_UK_TABLES = [
   'police_force_counts',
   'police_outcome_counts',
   'police_area_counts',
+  'police_area_lsoa_counts',
   'defra_fly_tipping',
 ];
 

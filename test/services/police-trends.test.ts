@@ -296,7 +296,7 @@ describe('the area', () => {
     expect(area.lsoasMatched).toBe(new Set(january.filter(inStevenage).map((r) => r[STREET.lsoaCode])).size);
   });
 
-  it('recounts the area’s counts when it changes', async () => {
+  it('recounts the area’s counts when it changes, its hotspots too', async () => {
     const { hotspots } = await getCrimeTrends(database.db, board, sosafe);
     const code = hotspots.recent.rows[0]!.lsoaCode;
     const other = january.find((r) => r[STREET.lsoaName]!.startsWith('Hertsmere '))![STREET.lsoaCode]!;
@@ -311,10 +311,14 @@ describe('the area', () => {
     expect(narrowed.area).toEqual({ codes: [code, other].sort(), prefixes: [] });
     expect(narrowed.totals).toEqual([{ month: '2022-01', area: expected, force: 8058 }]);
     expect((await getArea(database.db, coordinator, sosafe)).lsoasMatched).toBe(2);
+    const spots = narrowed.hotspots.recent.rows;
+    expect(spots.map((h) => h.lsoaCode).sort()).toEqual([code, other].sort());
+    expect(spots.find((h) => h.lsoaCode === code)?.crimes).toBe(hotspots.recent.rows[0]!.crimes);
 
     await saveArea(database.db, coordinator, sosafe, { prefixes: 'Stevenage', codes: '' });
     const back = await getCrimeTrends(database.db, board, sosafe, { months: 1 });
     expect(back.area).toEqual({ codes: [], prefixes: ['Stevenage '] });
     expect(back.totals[0]?.area).toBe(820);
+    expect(back.hotspots).toEqual(hotspots);
   });
 });
