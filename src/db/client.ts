@@ -246,6 +246,31 @@ function countWrite(count: WriteCount): void {
  * one statement or transaction at a time, so a count read when a request starts is ahead of every
  * write committed before it.
  */
+/**
+ * PGlite runs its SQL on this thread, and its lock hands over to the next waiting call in a
+ * microtask: a queue of requests' statements would run back to back in one turn of the event loop,
+ * and all that while Node neither reads other requests nor accepts a connection (it accepts one a
+ * turn: libuv 1.46, Node 20). Fifty people saving at once kept a new connection waiting over 10 s. So
+ * each call (a statement, or a whole transaction) waits its turn in one queue, and the event loop
+ * turns once before it runs: a new connection is accepted between any two. (A call made inside a
+ * transaction on the global handle instead of the transaction's waits forever, as on PGlite's own
+ * lock: use the transaction's.)
+ */
+function takeTurns(client: PGlite): void {
+  let last: Promise<unknown> = Promise.resolve();
+  const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
+  const inTurn =
+    <A extends unknown[], R>(run: (...args: A) => Promise<R>) =>
+    (...args: A): Promise<R> => {
+      const result = last.then(turn).then(() => run(...args));
+      last = result.catch(() => undefined);
+      return result;
+    };
+  client.query = inTurn(client.query.bind(client)) as PGlite['query'];
+  client.exec = inTurn(client.exec.bind(client)) as PGlite['exec'];
+  client.transaction = inTurn(client.transaction.bind(client)) as PGlite['transaction'];
+}
+
 function countWrites(client: PGlite): WriteCount {
   const count = newWriteCount(true);
   const counted = <T>(run: Promise<T>): Promise<T> => run.finally(() => countWrite(count));
@@ -517,6 +542,7 @@ async function openPglite(options: OpenOptions): Promise<Database> {
   }
   // One process: its writes need tell no one (the trigger of migration 0013 stays quiet).
   await client.exec(`set pp.write_notices = 'off'`);
+  takeTurns(client);
   const writes = countWrites(client);
   const db = drizzlePglite(client, { schema }) as unknown as Db;
   pglites.set(db, client);
