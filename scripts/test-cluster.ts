@@ -11,6 +11,13 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { isExecutable, missingProgram, runVitestProject } from './suite-runner.js';
 
+// CI (.ci/run) runs this suite beside `npm test`, between the PostgreSQL suite and the browser suite,
+// to even out its two halves; it sets PP_CLUSTER_SUITE=beside for `npm test`'s own step.
+if (process.env.PP_CLUSTER_SUITE === 'beside') {
+  process.stdout.write('The cluster suite runs beside npm test in this run (.ci/run): not here.\n');
+  process.exit(0);
+}
+
 const nginx = process.env.NGINX_PATH || '/usr/sbin/nginx';
 const pgBin = process.env.PG_BIN || '/usr/lib/postgresql/15/bin';
 const needsServer = !process.env.DATABASE_URL;
