@@ -241,12 +241,6 @@ function countWrite(count: WriteCount): void {
 }
 
 /**
- * Counts the writes made through a PGlite client: every statement but a plain SELECT, and every
- * transaction (counted when it has ended, committed or not, before its caller goes on). PGlite runs
- * one statement or transaction at a time, so a count read when a request starts is ahead of every
- * write committed before it.
- */
-/**
  * PGlite runs its SQL on this thread, and its lock hands over to the next waiting call in a
  * microtask: a queue of requests' statements would run back to back in one turn of the event loop,
  * and all that while Node neither reads other requests nor accepts a connection (it accepts one a
@@ -271,6 +265,12 @@ function takeTurns(client: PGlite): void {
   client.transaction = inTurn(client.transaction.bind(client)) as PGlite['transaction'];
 }
 
+/**
+ * Counts the writes made through a PGlite client: every statement but a plain SELECT, and every
+ * transaction (counted when it has ended, committed or not, before its caller goes on). PGlite runs
+ * one statement or transaction at a time, so a count read when a request starts is ahead of every
+ * write committed before it.
+ */
 function countWrites(client: PGlite): WriteCount {
   const count = newWriteCount(true);
   const counted = <T>(run: Promise<T>): Promise<T> => run.finally(() => countWrite(count));

@@ -32,7 +32,7 @@ export async function refreshMonthCounts(tx: Tx, written: NewForceMonth): Promis
     sql`with g as (
         select coalesce(lsoa_code, '') as lsoa_code, coalesce(max(lsoa_name), '') as lsoa_name, ${type},
           count(*) as n
-        from ${sql.raw(`"${table}"`)}
+        from ${sql.identifier(table)}
         group by coalesce(lsoa_code, ''), ${type}),
       written as (
         insert into ${counts} (force, month, lsoa_code, lsoa_name, ${type}, ${total})

@@ -38,8 +38,6 @@ export function forceMonthTableName(kind: PoliceUkKind, force: string, month: st
   return `${monthTableName(kind, month)}_${hash}`;
 }
 
-const quoted = (name: string) => sql.raw(`"${name.replaceAll('"', '""')}"`);
-
 /** A force's month being written: the new table's name, to fill before `replaceForceMonth`. */
 export interface NewForceMonth {
   kind: PoliceUkKind;
@@ -66,11 +64,11 @@ export async function startForceMonth(
   await tx.execute(sql`select pg_advisory_xact_lock(${POLICE_IMPORT_LOCK})`);
   const table = `${forceMonthTableName(kind, force, month)}_new`;
   const [forceValue, monthValue] = [sql.raw(textLiteral(force)), sql.raw(textLiteral(month))];
-  await tx.execute(sql`create table ${quoted(table)} (like ${quoted(ROOT[kind])},
+  await tx.execute(sql`create table ${sql.identifier(table)} (like ${sql.identifier(ROOT[kind])},
     constraint force_month check (force = ${forceValue} and month = ${monthValue})
     ${rowCheck ? sql`, constraint file_rows check (${rowCheck})` : sql``})`);
   // The force, which a file's rows do not carry as such, for a COPY that leaves it out.
-  await tx.execute(sql`alter table ${quoted(table)} alter column force set default ${forceValue}`);
+  await tx.execute(sql`alter table ${sql.identifier(table)} alter column force set default ${forceValue}`);
   return { kind, force, month, table };
 }
 
@@ -89,28 +87,31 @@ export async function replaceForceMonth(tx: Tx, written: NewForceMonth): Promise
   const monthTable = monthTableName(kind, month);
   const leaf = forceMonthTableName(kind, force, month);
   // The file's checks did their work as it was written; the rows now stand as any others.
-  await tx.execute(sql`alter table ${quoted(table)} drop constraint if exists file_rows`);
+  await tx.execute(sql`alter table ${sql.identifier(table)} drop constraint if exists file_rows`);
   const [before] = await queryRows<{ month: boolean; leaf: boolean }>(
     tx,
     sql`select to_regclass(${monthTable}) is not null as month, to_regclass(${leaf}) is not null as leaf`,
   );
   let replaced = 0;
   if (before?.leaf) {
-    const [counted] = await queryRows<{ n: number }>(tx, sql`select count(*)::int as n from ${quoted(leaf)}`);
+    const [counted] = await queryRows<{ n: number }>(
+      tx,
+      sql`select count(*)::int as n from ${sql.identifier(leaf)}`,
+    );
     replaced = Number(counted?.n ?? 0);
-    await tx.execute(sql`drop table ${quoted(leaf)}`);
+    await tx.execute(sql`drop table ${sql.identifier(leaf)}`);
   }
   if (!before?.month) {
     // Made alone and then attached: CREATE … PARTITION OF would lock the whole police table.
-    await tx.execute(sql`create table ${quoted(monthTable)} (like ${quoted(root)})
+    await tx.execute(sql`create table ${sql.identifier(monthTable)} (like ${sql.identifier(root)})
       partition by list (force)`);
     await tx.execute(
-      sql`alter table ${quoted(root)} attach partition ${quoted(monthTable)} for values in (${sql.raw(textLiteral(month))})`,
+      sql`alter table ${sql.identifier(root)} attach partition ${sql.identifier(monthTable)} for values in (${sql.raw(textLiteral(month))})`,
     );
   }
-  await tx.execute(sql`alter table ${quoted(table)} rename to ${quoted(leaf)}`);
+  await tx.execute(sql`alter table ${sql.identifier(table)} rename to ${sql.identifier(leaf)}`);
   await tx.execute(
-    sql`alter table ${quoted(monthTable)} attach partition ${quoted(leaf)} for values in (${sql.raw(textLiteral(force))})`,
+    sql`alter table ${sql.identifier(monthTable)} attach partition ${sql.identifier(leaf)} for values in (${sql.raw(textLiteral(force))})`,
   );
   return replaced;
 }

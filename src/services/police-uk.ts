@@ -401,7 +401,7 @@ async function checkRows(
 function insertRows({ kind, force, month, table: target }: NewForceMonth, table: string): SQL {
   const common = `${trimmed('c2')}, ${trimmed('c3')}, ${optional('c4')}::float8, ${optional('c5')}::float8,
     ${given('c6')}, ${optional('c7')}, ${optional('c8')}`;
-  const into = sql.raw(`"${target}"`);
+  const into = sql.identifier(target);
   if (kind === 'street') {
     return sql`insert into ${into} (force, month, crime_id, reported_by, falls_within,
         longitude, latitude, location, lsoa_code, lsoa_name, crime_type, last_outcome_category, context)
