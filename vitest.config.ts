@@ -82,6 +82,9 @@ export default defineConfig({
           // Two files at once: each starts its own app (own port, own DATA_DIR) and its own
           // Chromium profile, and spends most of its time waiting on pages.
           maxWorkers: 2,
+          // A worker's files share its modules (Playwright and axe loaded once, not once a file);
+          // each file starts and stops its own app and browser.
+          isolate: false,
         },
       },
       {
