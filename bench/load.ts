@@ -8,7 +8,7 @@
  * For each database (PGlite in a fresh data folder; PostgreSQL in a fresh database on the server of
  * DATABASE_URL, when it is set): loads the demo and the quarterly round (Q3 closed, Q4 open) with
  * the services, then starts
- *  - the real server, `node --import tsx src/main.ts` with NODE_ENV=production (templates cached,
+ *  - the real server, `node --import tsx src/main.ts` with NODE_ENV=production (static files cached,
  *    logging at info to a file, the scheduler on), and
  *  - the limit, bench/limit-server.ts: a bare Fastify route rendering the same templates from the
  *    same context objects, captured from the real app and held in memory.
