@@ -56,7 +56,7 @@ export function cliScratch(prefix: string) {
     const dataDir = fs.mkdtempSync(path.join(scratch, 'data-'));
     if (template) {
       fs.mkdirSync(path.join(dataDir, 'pgdata'));
-      execFileSync('tar', ['-xzf', template, '-C', path.join(dataDir, 'pgdata')], { stdio: 'ignore' });
+      execFileSync('tar', ['-xf', template, '-C', path.join(dataDir, 'pgdata')], { stdio: 'ignore' });
     }
     return dataDir;
   };

@@ -1,6 +1,6 @@
 /**
  * A fresh, migrated database for each test file (or the demo: `demo: true`). On PGlite: a copy of
- * a template made once per run (globalSetup), loaded in about a second. With DATABASE_URL: a new
+ * a template made once per run (globalSetup), loaded in about half a second. With DATABASE_URL: a new
  * database on that server, made from a template database, dropped at the end.
  */
 import fs from 'node:fs';
