@@ -91,3 +91,28 @@ export function cachedRead<T>(
   });
   return value;
 }
+
+/**
+ * `make(kept, variant)`, made once for each kept value and variant and kept as long as the value
+ * is: for what a page makes from a value cachedRead keeps (one frozen object, served to every
+ * request under the same stamp) and from nothing else but the variant (a plain string). A value
+ * read without a stamp is a new object each time, so its makings are simply not reused. A promise
+ * that fails is forgotten, so that the next request makes it again.
+ */
+export function madeFromKept<K extends object, V>(
+  make: (kept: K, variant: string) => V,
+): (kept: K, variant?: string) => V {
+  const made = new WeakMap<K, Map<string, V>>();
+  return (kept, variant = '') => {
+    let byVariant = made.get(kept);
+    if (!byVariant) {
+      byVariant = new Map();
+      made.set(kept, byVariant);
+    }
+    if (byVariant.has(variant)) return byVariant.get(variant)!;
+    const value = make(kept, variant);
+    byVariant.set(variant, value);
+    if (value instanceof Promise) value.catch(() => byVariant.delete(variant));
+    return value;
+  };
+}

@@ -11,7 +11,7 @@ import { memberActor, type Actor } from '../../src/services/actor.js';
 import { getPartnershipBySlug, type PartnershipRow } from '../../src/services/plan-read.js';
 import { openPlan } from '../../src/services/plan-view.js';
 import { saveProgress } from '../../src/services/progress.js';
-import { cachedRead, readStamp } from '../../src/services/read-cache.js';
+import { cachedRead, madeFromKept, readStamp } from '../../src/services/read-cache.js';
 import { getMember, getSignedIn } from '../../src/services/users.js';
 import { createTestDatabase, openSecondConnection, type TestDatabase } from '../support/database.js';
 
@@ -64,6 +64,26 @@ describe('the read cache', () => {
     await expect(cachedRead(database.db, 's', 'k2', failing)).rejects.toThrow('no');
     await expect(cachedRead(database.db, 's', 'k2', failing)).rejects.toThrow('no');
     expect(loads).toBe(2);
+  });
+
+  it('makes what a page makes from a kept value once for each value and variant, and forgets a failure', async () => {
+    const made: string[] = [];
+    const html = madeFromKept(async (kept: { n: number }, variant: string) => {
+      made.push(`${kept.n}${variant}`);
+      if (variant === 'fails') throw new Error('no');
+      return `<p id="${variant}">${kept.n}</p>`;
+    });
+    const first = await cachedRead(database.db, 'stamp-made', 'k3', async () => ({ n: 1 }));
+    const again = await cachedRead(database.db, 'stamp-made', 'k3', async () => ({ n: 1 }));
+    expect(await html(first, 'a')).toBe('<p id="a">1</p>');
+    expect(await html(again, 'a'), 'the same kept value: made once').toBe('<p id="a">1</p>');
+    expect(await html(first, 'b')).toBe('<p id="b">1</p>');
+    // A value read under another stamp is another object: made again.
+    const later = await cachedRead(database.db, 'stamp-made-2', 'k3', async () => ({ n: 2 }));
+    expect(await html(later, 'a')).toBe('<p id="a">2</p>');
+    await expect(html(first, 'fails')).rejects.toThrow('no');
+    await expect(html(first, 'fails')).rejects.toThrow('no');
+    expect(made).toEqual(['1a', '1b', '2a', '1fails', '1fails']);
   });
 
   it('keeps its stamp while only reads happen, and reads the signed-in account with it', async () => {

@@ -13,6 +13,7 @@ import { FEW_LIVE_ACTIONS, STATUS_COLUMNS, type Dashboard } from '../../domain/d
 import { planYearSlug, quarterLabel, quarterMonths, QUARTERS, type Quarter } from '../../domain/quarters.js';
 import { NotFoundError } from '../../services/errors.js';
 import type { Services } from '../../services/index.js';
+import { madeFromKept } from '../../services/read-cache.js';
 import { loadPlanPage, planPath } from './plan.js';
 import { priorityTrendSection } from './police-trends.js';
 
@@ -100,36 +101,28 @@ export function registerDashboardRoutes(app: FastifyInstance, services: Services
    * fragment comes from it (its links' plan address too). Its tables and charts were most of the
    * page's time.
    */
-  const fragments = new WeakMap<Dashboard, Promise<string>>();
-  function tablesHtml(dashboard: Dashboard): Promise<string> {
-    const known = fragments.get(dashboard);
-    if (known) return known;
-    const made = (async () => {
-      const tables = dashboardTables(dashboard);
-      const svg = await charts(dashboard);
-      const csvBase = `${planPath(dashboard)}/dashboard`;
-      const quarterQuery = `?quarter=${dashboard.quarter}`;
-      return app.view('dashboard/tables.njk', {
-        dashboard,
-        quarterLabel: quarterLabel(dashboard.quarter),
-        submissionsDue: dashboard.submissions?.dueOn ?? null,
-        few: FEW_LIVE_ACTIONS,
-        tables: Object.fromEntries(
-          tables.map((t) => [
-            t.id,
-            {
-              ...t,
-              csvHref: `${csvBase}/${t.id}.csv${quarterQuery}`,
-              svg: (svg as Record<string, string | null>)[t.id] ?? null,
-            },
-          ]),
-        ),
-      });
-    })();
-    fragments.set(dashboard, made);
-    made.catch(() => fragments.delete(dashboard));
-    return made;
-  }
+  const tablesHtml = madeFromKept(async (dashboard: Dashboard): Promise<string> => {
+    const tables = dashboardTables(dashboard);
+    const svg = await charts(dashboard);
+    const csvBase = `${planPath(dashboard)}/dashboard`;
+    const quarterQuery = `?quarter=${dashboard.quarter}`;
+    return app.view('dashboard/tables.njk', {
+      dashboard,
+      quarterLabel: quarterLabel(dashboard.quarter),
+      submissionsDue: dashboard.submissions?.dueOn ?? null,
+      few: FEW_LIVE_ACTIONS,
+      tables: Object.fromEntries(
+        tables.map((t) => [
+          t.id,
+          {
+            ...t,
+            csvHref: `${csvBase}/${t.id}.csv${quarterQuery}`,
+            svg: (svg as Record<string, string | null>)[t.id] ?? null,
+          },
+        ]),
+      ),
+    });
+  });
 
   app.get<{ Params: DashboardParams; Querystring: DashboardQuery }>(
     '/p/:slug/plans/:year/dashboard',

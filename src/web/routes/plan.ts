@@ -14,6 +14,7 @@ import {
   updatableActionIds,
 } from '../../services/plan-document.js';
 import { findAim, latestProgress, type PlanTree } from '../../services/plan-read.js';
+import { madeFromKept } from '../../services/read-cache.js';
 import { aimTabs } from '../aim-tabs.js';
 import { partnershipContext } from '../context.js';
 import { textHelpers } from '../render.js';
@@ -73,21 +74,12 @@ export async function loadPlanPage(
  * The plan page's sections, each aim with its latest progress: made once for each plan tree read
  * (a tree kept under a read stamp is one frozen object until something is written).
  */
-const planSections = new WeakMap<PlanTree, ReturnType<typeof buildSections>>();
-function buildSections(tree: PlanTree) {
-  return tree.sections.map((section) => ({
+const sectionsWithLatest = madeFromKept((tree: PlanTree) =>
+  tree.sections.map((section) => ({
     ...section,
     aims: section.aims.map((aim) => ({ ...aim, ...latestProgress(aim.actions) })),
-  }));
-}
-function sectionsWithLatest(tree: PlanTree) {
-  let sections = planSections.get(tree);
-  if (!sections) {
-    sections = buildSections(tree);
-    planSections.set(tree, sections);
-  }
-  return sections;
-}
+  })),
+);
 
 export function registerPlanRoutes(app: FastifyInstance, services: Services): void {
   app.get<{ Params: { slug: string } }>('/p/:slug', async (request, reply) => {

@@ -21,7 +21,8 @@ import type { Actor } from '../../services/actor.js';
 import { ConflictError, NotFoundError, ValidationError } from '../../services/errors.js';
 import type { Services } from '../../services/index.js';
 import type { PartnershipRow } from '../../services/plan-read.js';
-import type { CrimeTrends, MonthCount, PriorityTrend } from '../../services/police-trends.js';
+import type { CrimeTrends, MonthCount, PriorityTrend, PriorityTrends } from '../../services/police-trends.js';
+import { madeFromKept } from '../../services/read-cache.js';
 import { formBody, formErrors } from '../forms.js';
 import { evidencePage } from './evidence.js';
 
@@ -95,6 +96,30 @@ function priorityChart(p: PriorityTrend, force: string, id: string, small = fals
 }
 
 /**
+ * Each priority's chart and table, made once for each priority trends read (kept under a read
+ * stamp) and prefix of their ids, not drawn again for every request of an aim page or dashboard.
+ */
+const trendItems = madeFromKept((found: PriorityTrends, idPrefix: string) =>
+  Promise.all(
+    found.trends.map(async (p) => ({
+      title: p.title,
+      crimeTypes: p.crimeTypes,
+      svg: found.force ? await priorityChart(p, found.force, `${idPrefix}-${p.priorityId}`, true) : null,
+      table: p.crimeTypes.length
+        ? withCsv(
+            monthlyTable(
+              `${idPrefix}-${p.priorityId}`,
+              `${p.title}: crimes by month, area and force`,
+              p.monthly,
+            ),
+            null,
+          )
+        : null,
+    })),
+  ),
+);
+
+/**
  * The trends of some priorities, for the aim's page (its priorities) and the dashboard (the
  * plan's): null for a reader who may not see the evidence, so their page is as it was.
  */
@@ -110,25 +135,7 @@ export async function priorityTrendSection(
   if (!actor.system && !canReadEvidence(member, partnership.id)) return null;
   const found = await services.policeTrends.priorityTrends(actor, partnership, priorityIds, options.stamp);
   const evidence = `/p/${partnership.slug}/evidence`;
-  const items = await Promise.all(
-    found.trends.map(async (p) => ({
-      title: p.title,
-      crimeTypes: p.crimeTypes,
-      svg: found.force
-        ? await priorityChart(p, found.force, `${options.idPrefix}-${p.priorityId}`, true)
-        : null,
-      table: p.crimeTypes.length
-        ? withCsv(
-            monthlyTable(
-              `${options.idPrefix}-${p.priorityId}`,
-              `${p.title}: crimes by month, area and force`,
-              p.monthly,
-            ),
-            null,
-          )
-        : null,
-    })),
-  );
+  const items = await trendItems(found, options.idPrefix);
   return {
     heading: options.heading,
     state: found.state,
