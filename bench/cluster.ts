@@ -8,7 +8,7 @@
  *
  * Needs nginx and PostgreSQL 15 from Debian (apt-get install -y nginx postgresql), as the cluster test.
  * Starts the cluster of the cluster test (test/support/cluster.ts: a fresh database with the demo,
- * two `node --import tsx src/main.ts` in production mode, nginx round robin in front), signs in as
+ * two `npm start`s in production mode, nginx round robin in front), signs in as
  * the coordinator through nginx, and runs autocannon through nginx (BENCH_CONNECTIONS, default 50,
  * for BENCH_SECONDS, default 20) on a signed-in page. BENCH_RESTART_AFTER seconds in (default 5)
  * instance A gets SIGTERM, exits, and is started again on its port. An error is a connection error

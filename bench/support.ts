@@ -17,10 +17,11 @@ import { systemActor } from '../src/services/actor.js';
 import { loadDemo } from '../src/services/demo.js';
 import { createServices } from '../src/services/index.js';
 import type { FastifyInstance } from 'fastify';
-import { findFreePort } from '../test/support/processes.js';
+import { findFreePort, startNodeArgs } from '../test/support/processes.js';
 
 export const REPO_ROOT = fileURLToPath(new URL('../', import.meta.url));
 export const BENCH_PASSWORD = 'benchmark password 123';
+
 export const COORDINATOR = 'coordinator@sosafe.example';
 
 export function machine(): string {
@@ -163,8 +164,9 @@ export interface ChildServer {
 }
 
 /**
- * Starts `node [nodeArgs] --import tsx <script>` with `env` on a free port of 127.0.0.1 and waits
- * for `readyPath` to answer 200. What it prints goes to `logFile` (pino writes every request).
+ * Starts `node <npm start's options> [nodeArgs] --import tsx <script>` with `env` on a free port of
+ * 127.0.0.1 and waits for `readyPath` to answer 200. What it prints goes to `logFile` (pino writes
+ * every request).
  */
 export async function startServer(options: {
   script: string;
@@ -179,7 +181,7 @@ export async function startServer(options: {
   const log = fs.openSync(options.logFile, 'w');
   const child: ChildProcess = spawn(
     process.execPath,
-    [...(options.nodeArgs ?? []), '--import', 'tsx', options.script],
+    [...startNodeArgs(), ...(options.nodeArgs ?? []), '--import', 'tsx', options.script],
     {
       cwd: REPO_ROOT,
       env: { ...process.env, HOST: '127.0.0.1', PORT: String(port), TZ: 'Europe/London', ...options.env },

@@ -4,9 +4,10 @@
  *
  * startCluster makes a fresh database on the server DATABASE_URL names, migrates it and loads the
  * demo once (then `prepare` may arrange more; or, with `empty`, leaves both to the instances),
- * starts two real app processes (`node --import tsx src/main.ts`, in production mode) on free
- * ports with the same SESSION_SECRET and DATABASE_URL, and nginx in front of them (its own
- * master, config, logs and temp folders in a fresh temporary folder; never the system's).
+ * starts two real app processes (`node --import tsx src/main.ts` with `npm start`'s options for
+ * node, in production mode) on free ports with the same SESSION_SECRET and DATABASE_URL, and nginx
+ * in front of them (its own master, config, logs and temp folders in a fresh temporary folder;
+ * never the system's).
  * stop() ends every process it started and drops the database, also after a failure; a test
  * process that exits without calling it still kills its children.
  */
@@ -19,7 +20,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openDatabase, type Database, type Db } from '../../src/db/client.js';
 import { loadDemo } from '../../src/services/demo.js';
-import { exitDescription, findFreePort, terminate as terminateProcess } from './processes.js';
+import { exitDescription, findFreePort, startNodeArgs, terminate as terminateProcess } from './processes.js';
 import { createServerDatabase } from './server-database.js';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -140,7 +141,7 @@ function appInstance(name: string, port: number, env: NodeJS.ProcessEnv): AppIns
       if (current && !current.exited()) throw new Error(`instance ${name} is already running`);
       const spawned = spawnLogged(
         process.execPath,
-        ['--import', 'tsx', 'src/main.ts'],
+        [...startNodeArgs(), '--import', 'tsx', 'src/main.ts'],
         { ...env, PORT: String(port) },
         REPO_ROOT,
       );

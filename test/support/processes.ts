@@ -3,7 +3,25 @@
  * (test/e2e/support/app.ts) and the cluster suite's instances and nginx (test/support/cluster.ts).
  */
 import type { ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
 import net from 'node:net';
+
+/**
+ * Node's own options of `npm start` (package.json: `node <options> --import tsx src/main.ts`): the
+ * young generation's size. Every app a suite or a benchmark starts runs with them, as a person's
+ * does; a benchmark's limit server too, so that both run on the same runtime.
+ */
+export function startNodeArgs(): string[] {
+  const pkg = JSON.parse(fs.readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+    scripts: { start: string };
+  };
+  const words = pkg.scripts.start.split(/\s+/);
+  const end = words.indexOf('--import');
+  if (words[0] !== 'node' || end < 0) {
+    throw new Error(`npm start is not "node … --import tsx …": ${pkg.scripts.start}`);
+  }
+  return words.slice(1, end);
+}
 
 /** A port nobody listens on right now: bind port 0, read what the system gave, let it go. */
 export async function findFreePort(host = '127.0.0.1'): Promise<number> {

@@ -1,7 +1,8 @@
 /**
- * Starts the real app (`node --import tsx src/main.ts`) as a child process for the browser suite:
- * its own free port on 127.0.0.1, its own DATA_DIR (an embedded PGlite database with the demo
- * loaded), the demo users' password fixed, Europe/London time. The same start-up path a person runs.
+ * Starts the real app (`node --import tsx src/main.ts`, with `npm start`'s options for node) as a
+ * child process for the browser suite: its own free port on 127.0.0.1, its own DATA_DIR (an
+ * embedded PGlite database with the demo loaded), the demo users' password fixed, Europe/London
+ * time. The same start-up path a person runs.
  *
  * The suite's global set-up starts the app once on an empty folder (migrations, then the demo) and
  * keeps that folder as a template; each startApp copies it, so a test file's app starts on the
@@ -13,7 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { inject } from 'vitest';
-import { exitDescription, findFreePort, terminate } from '../../support/processes.js';
+import { exitDescription, findFreePort, startNodeArgs, terminate } from '../../support/processes.js';
 
 /** The password of every demo user in an app started here. */
 export const DEMO_PASSWORD_FOR_TESTS = 'correct-horse-battery-staple-42';
@@ -76,7 +77,7 @@ export async function startApp(options: StartAppOptions = {}): Promise<RunningAp
   const template = options.freshData ? '' : templateDir();
   if (template) fs.cpSync(template, dataDir, { recursive: true });
 
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+  const child = spawn(process.execPath, [...startNodeArgs(), '--import', 'tsx', 'src/main.ts'], {
     cwd: REPO_ROOT,
     env: {
       ...inheritedEnv(),
