@@ -21,7 +21,6 @@ import { findFreePort, startNodeArgs } from '../test/support/processes.js';
 
 export const REPO_ROOT = fileURLToPath(new URL('../', import.meta.url));
 export const BENCH_PASSWORD = 'benchmark password 123';
-
 export const COORDINATOR = 'coordinator@sosafe.example';
 
 export function machine(): string {
