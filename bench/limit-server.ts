@@ -8,7 +8,9 @@
  *
  * To capture the contexts it first builds the real app in this process over the benchmark's
  * database (before the app's own server opens it), signs in as the coordinator through inject and
- * requests each page once, with every route's handler wrapped to record what it renders. Then the
+ * requests each page once, with every route's handler wrapped to record what it renders (a part the
+ * app keeps as bytes, render.ts KeptHtml, is held here as its text, rendered into the page whole,
+ * as a bare route would). Then the
  * app and the database are closed and only the bare server runs. A POST to a progress form is
  * parsed (form body) and answered with the same 303 redirect, without saving anything.
  */
@@ -21,7 +23,7 @@ import { loadConfig } from '../src/config.js';
 import { openDatabase } from '../src/db/client.js';
 import { createServices } from '../src/services/index.js';
 import { buildApp } from '../src/web/app.js';
-import { configureNunjucks, govukDir, viewsDir } from '../src/web/render.js';
+import { configureNunjucks, govukDir, viewsDir, withKeptPartsInline } from '../src/web/render.js';
 import { BENCH_PASSWORD, COORDINATOR, signInByInject } from './support.js';
 
 interface Rendered {
@@ -52,10 +54,24 @@ async function capture(): Promise<Map<string, Rendered>> {
         const handler = route.handler as RouteHandlerMethod;
         route.handler = function (request, reply) {
           const view = reply.view.bind(reply);
+          const viewAsync = reply.viewAsync.bind(reply);
+          const keep = (template: string, data: object) =>
+            captured.set(request.url, {
+              template,
+              data: withKeptPartsInline(data as Record<string, unknown>),
+            });
           (reply as { view: FastifyReply['view'] }).view = ((template: string, data: object) => {
-            captured.set(request.url, { template, data: data as Record<string, unknown> });
+            keep(template, data);
             return view(template, data);
           }) as FastifyReply['view'];
+          // A page with kept parts (render.ts KeptHtml) is rendered by viewAsync, then sent as bytes.
+          (reply as { viewAsync: FastifyReply['viewAsync'] }).viewAsync = ((
+            template: string,
+            data: object,
+          ) => {
+            keep(template, data);
+            return viewAsync(template, data);
+          }) as FastifyReply['viewAsync'];
           return handler.call(this, request, reply);
         };
       },

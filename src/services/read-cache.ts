@@ -93,25 +93,29 @@ export function cachedRead<T>(
 }
 
 /**
- * `make(kept, variant)`, made once for each kept value and variant and kept as long as the value
- * is: for what a page makes from a value cachedRead keeps (one frozen object, served to every
- * request under the same stamp) and from nothing else but the variant (a plain string). A value
- * read without a stamp is a new object each time, so its makings are simply not reused. A promise
- * that fails is forgotten, so that the next request makes it again.
+ * `make(kept, variant, ...args)`, made once for each kept value and variant and kept as long as
+ * the value is: for what a page makes from a value cachedRead keeps (one frozen object, served to
+ * every request under the same stamp) and from nothing else but the variant (a plain string) and
+ * `args`, which must be fixed by the two (another read under the same stamp). A value read without
+ * a stamp is a new object each time, so its makings are simply not reused. A promise that fails is
+ * forgotten, so that the next request makes it again. With `maxVariants`, a value keeps that many
+ * variants at most (the oldest made goes first): for variants a request names, such as filters.
  */
-export function madeFromKept<K extends object, V>(
-  make: (kept: K, variant: string) => V,
-): (kept: K, variant?: string) => V {
+export function madeFromKept<K extends object, V, A extends unknown[] = []>(
+  make: (kept: K, variant: string, ...args: A) => V,
+  maxVariants = Infinity,
+): (kept: K, variant?: string, ...args: A) => V {
   const made = new WeakMap<K, Map<string, V>>();
-  return (kept, variant = '') => {
+  return (kept, variant = '', ...args) => {
     let byVariant = made.get(kept);
     if (!byVariant) {
       byVariant = new Map();
       made.set(kept, byVariant);
     }
     if (byVariant.has(variant)) return byVariant.get(variant)!;
-    const value = make(kept, variant);
+    const value = make(kept, variant, ...args);
     byVariant.set(variant, value);
+    if (byVariant.size > maxVariants) byVariant.delete(byVariant.keys().next().value!);
     if (value instanceof Promise) value.catch(() => byVariant.delete(variant));
     return value;
   };

@@ -33,7 +33,7 @@ import {
   type UploadedDiskFile,
   type UploadedFile,
 } from './forms.js';
-import { configureNunjucks, govukDir, viewsDir } from './render.js';
+import { configureNunjucks, govukDir, sendView, viewsDir } from './render.js';
 import { registerAccountRoutes } from './routes/accounts.js';
 import { registerApiRoutes } from './routes/api.js';
 import { registerApiTokenRoutes } from './routes/api-tokens.js';
@@ -290,7 +290,7 @@ export async function buildApp({
       const request = this.request;
       const flash = request.session.flash;
       if (flash) request.session.flash = undefined;
-      return this.view(template, {
+      return sendView(this, template, {
         serviceName: SERVICE_NAME,
         user: request.user,
         csrfToken: await this.generateCsrf(),

@@ -2,8 +2,10 @@
  * Nunjucks for the pages: GOV.UK Frontend's templates and ours, autoescaped, with the few filters
  * plan text needs. Plan text is always escaped first; only our own markup (<abbr>, <p>, <br>) is added.
  */
+import crypto from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { FastifyReply } from 'fastify';
 import nunjucks from 'nunjucks';
 import {
   isSubmissionState,
@@ -105,6 +107,79 @@ export function configureNunjucks(env: nunjucks.Environment): void {
   env.addFilter('dateTime', formatDateTime);
   env.addFilter('date', formatDate);
   env.addFilter('yearSlug', (year: string) => year.replace('/', '-'));
+}
+
+/**
+ * A part of a page made once and kept (a kept read's tables and charts), held as its UTF-8 bytes,
+ * encoded once. In a template `{{ part }}` prints a marker; reply.page sends the page's bytes with
+ * the part's bytes in the marker's place (withKeptParts). So a large kept part is neither copied
+ * into each page's text nor measured and encoded again for each request: the dashboard's 350 KB
+ * of tables and charts, joined into its text, measured and encoded for every answer, were half of
+ * the server's time on that page (docs/benchmarks.md).
+ * The marker is an HTML comment with this process's random token: escaped text cannot hold one.
+ */
+const KEPT_TOKEN = `kept-${crypto.randomUUID()}`;
+let keptParts = 0;
+
+export class KeptHtml extends nunjucks.runtime.SafeString {
+  readonly bytes: Buffer;
+  constructor(html: string) {
+    super(`<!--${KEPT_TOKEN}-${++keptParts}-->`);
+    this.bytes = Buffer.from(html, 'utf8');
+  }
+
+  /** The part as text (for a page rendered without reply.page, and for tests). */
+  get html(): string {
+    return this.bytes.toString('utf8');
+  }
+}
+
+/** The kept parts among a page's data (its own values: where the routes put them). */
+export function keptPartsOf(data: Record<string, unknown>): KeptHtml[] {
+  return Object.values(data).filter((value): value is KeptHtml => value instanceof KeptHtml);
+}
+
+/** A page's bytes: its rendered text with each kept part's marker replaced by the part's bytes. */
+export function withKeptParts(html: string, parts: readonly KeptHtml[]): Buffer {
+  const found: { at: number; part: KeptHtml }[] = [];
+  for (const part of parts) {
+    for (let at = html.indexOf(part.val); at !== -1; at = html.indexOf(part.val, at + part.val.length)) {
+      found.push({ at, part });
+    }
+  }
+  found.sort((a, b) => a.at - b.at);
+  const chunks: Buffer[] = [];
+  let from = 0;
+  for (const { at, part } of found) {
+    chunks.push(Buffer.from(html.slice(from, at), 'utf8'), part.bytes);
+    from = at + part.val.length;
+  }
+  chunks.push(Buffer.from(html.slice(from), 'utf8'));
+  return Buffer.concat(chunks);
+}
+
+/**
+ * Renders a page and sends it: as its text, or, when its data holds kept parts, as bytes with the
+ * parts' own bytes in place (reply.page, and the pages residents read without a session).
+ */
+export async function sendView(
+  reply: FastifyReply,
+  template: string,
+  data: Record<string, unknown>,
+): Promise<FastifyReply> {
+  const parts = keptPartsOf(data);
+  if (!parts.length) return reply.view(template, data);
+  return reply.send(withKeptParts(await reply.viewAsync(template, data), parts));
+}
+
+/** The data with each kept part as its text, for rendering the page whole as one string. */
+export function withKeptPartsInline(data: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(data).map(([key, value]) => [
+      key,
+      value instanceof KeptHtml ? new nunjucks.runtime.SafeString(value.html) : value,
+    ]),
+  );
 }
 
 /**

@@ -86,6 +86,23 @@ describe('the read cache', () => {
     expect(made).toEqual(['1a', '1b', '2a', '1fails', '1fails']);
   });
 
+  it('keeps at most maxVariants of a kept value, the oldest made going first, and passes what the making needs', () => {
+    const made: string[] = [];
+    const filtered = madeFromKept((kept: { rows: string[] }, variant: string, heading: string) => {
+      made.push(variant);
+      return `${heading}: ${kept.rows.filter((r) => r.startsWith(variant)).join(',')}`;
+    }, 2);
+    const kept = { rows: ['a1', 'a2', 'b1', 'c1'] };
+    expect(filtered(kept, 'a', 'Rows')).toBe('Rows: a1,a2');
+    expect(filtered(kept, 'b', 'Rows')).toBe('Rows: b1');
+    expect(filtered(kept, 'a', 'Rows')).toBe('Rows: a1,a2');
+    expect(made).toEqual(['a', 'b']);
+    filtered(kept, 'c', 'Rows'); // a third variant: 'a', the oldest, is forgotten
+    filtered(kept, 'b', 'Rows');
+    filtered(kept, 'a', 'Rows');
+    expect(made).toEqual(['a', 'b', 'c', 'a']);
+  });
+
   it('keeps its stamp while only reads happen, and reads the signed-in account with it', async () => {
     await untilWritesHeard(database.db);
     const before = await readStamp(database.db);

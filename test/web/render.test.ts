@@ -1,8 +1,19 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { Writable } from 'node:stream';
+import fastifyView from '@fastify/view';
 import Fastify from 'fastify';
+import nunjucks from 'nunjucks';
 import { describe, expect, it } from 'vitest';
 import { OneLinePerRequest, redactTokens } from '../../src/web/app.js';
-import { makeAbbreviator, textHelpers } from '../../src/web/render.js';
+import {
+  KeptHtml,
+  makeAbbreviator,
+  sendView,
+  textHelpers,
+  withKeptPartsInline,
+} from '../../src/web/render.js';
 
 const glossary = [
   { term: 'ASB', meaning: 'Anti-social behaviour' },
@@ -74,5 +85,58 @@ describe('request logs', () => {
     // The failed request's error line and its completed line share its id.
     const failedId = completed[1]!.reqId;
     expect(requests.filter((l) => l.reqId === failedId).length).toBeGreaterThanOrEqual(2);
+  });
+});
+
+describe('kept parts of a page', () => {
+  async function pageApp(template: string, data: () => Record<string, unknown>) {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kept-parts-'));
+    fs.writeFileSync(path.join(dir, 'page.njk'), template);
+    const app = Fastify();
+    await app.register(fastifyView, { engine: { nunjucks }, templates: [dir] });
+    app.get('/', (_request, reply) => sendView(reply, 'page.njk', data()));
+    app.addHook('onClose', () => fs.rmSync(dir, { recursive: true, force: true }));
+    return app;
+  }
+
+  it('sends the part’s own text in its place, wherever the page puts it, beside escaped text', async () => {
+    const part = new KeptHtml('<table><tr><td>Q3 – “on track” £5</td></tr></table>');
+    const other = new KeptHtml('<svg>→</svg>');
+    const app = await pageApp('<h1>{{ title }}</h1>{{ part }}<p>{{ note }}</p>{{ other }}{{ part }}', () => ({
+      title: 'Dashboard · Q3',
+      note: `<script>${String(part)}</script>`,
+      part,
+      other,
+    }));
+    const response = await app.inject({ url: '/' });
+    const expected =
+      '<h1>Dashboard · Q3</h1><table><tr><td>Q3 – “on track” £5</td></tr></table>' +
+      `<p>&lt;script&gt;&lt;!--${String(part).slice(4, -3)}--&gt;&lt;/script&gt;</p>` +
+      '<svg>→</svg><table><tr><td>Q3 – “on track” £5</td></tr></table>';
+    expect(response.body).toBe(expected);
+    expect(response.headers['content-type']).toBe('text/html; charset=utf-8');
+    expect(Number(response.headers['content-length'])).toBe(Buffer.byteLength(expected));
+    // The same page rendered whole, as one string, from the parts' text.
+    const whole = nunjucks.renderString(
+      '<h1>{{ title }}</h1>{{ part }}<p>{{ note }}</p>{{ other }}{{ part }}',
+      withKeptPartsInline({ title: 'Dashboard · Q3', note: `<script>${String(part)}</script>`, part, other }),
+    );
+    expect(whole).toBe(expected);
+    await app.close();
+  });
+
+  it('leaves a page without kept parts as text, and a part the template leaves out unsent', async () => {
+    const app = await pageApp('<p>{{ note }}</p>', () => ({
+      note: 'a < b',
+      unused: new KeptHtml('<b>hidden</b>'),
+    }));
+    const response = await app.inject({ url: '/' });
+    expect(response.body).toBe('<p>a &lt; b</p>');
+    await app.close();
+  });
+
+  it('gives each part a marker of its own', () => {
+    expect(String(new KeptHtml('a'))).not.toBe(String(new KeptHtml('a')));
+    expect(new KeptHtml('“quoted”').html).toBe('“quoted”');
   });
 });

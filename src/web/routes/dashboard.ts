@@ -14,8 +14,9 @@ import { planYearSlug, quarterLabel, quarterMonths, QUARTERS, type Quarter } fro
 import { NotFoundError } from '../../services/errors.js';
 import type { Services } from '../../services/index.js';
 import { madeFromKept } from '../../services/read-cache.js';
+import { KeptHtml } from '../render.js';
 import { loadPlanPage, planPath } from './plan.js';
-import { priorityTrendSection } from './police-trends.js';
+import { priorityTrendSections } from './police-trends.js';
 
 type DashboardParams = { slug: string; year: string };
 type DashboardQuery = { quarter?: string | string[] };
@@ -68,6 +69,7 @@ async function charts(d: Dashboard) {
 }
 
 export function registerDashboardRoutes(app: FastifyInstance, services: Services): void {
+  const priorityTrendSection = priorityTrendSections(app);
   /** ?quarter=3; absent: the service's default. Anything else is not a quarter. */
   function quarterOf(query: DashboardQuery): Quarter | undefined {
     const value = query.quarter;
@@ -99,14 +101,14 @@ export function registerDashboardRoutes(app: FastifyInstance, services: Services
    * dashboard read: a dashboard the service keeps for a read stamp (read-cache.ts) is one frozen
    * object, served to every reader of the plan until something is written, and everything in the
    * fragment comes from it (its links' plan address too). Its tables and charts were most of the
-   * page's time.
+   * page's time; kept as bytes (render.ts KeptHtml), their 280 KB are not encoded again either.
    */
-  const tablesHtml = madeFromKept(async (dashboard: Dashboard): Promise<string> => {
+  const tablesHtml = madeFromKept(async (dashboard: Dashboard): Promise<KeptHtml> => {
     const tables = dashboardTables(dashboard);
     const svg = await charts(dashboard);
     const csvBase = `${planPath(dashboard)}/dashboard`;
     const quarterQuery = `?quarter=${dashboard.quarter}`;
-    return app.view('dashboard/tables.njk', {
+    const html = await app.view('dashboard/tables.njk', {
       dashboard,
       quarterLabel: quarterLabel(dashboard.quarter),
       submissionsDue: dashboard.submissions?.dueOn ?? null,
@@ -122,6 +124,7 @@ export function registerDashboardRoutes(app: FastifyInstance, services: Services
         ]),
       ),
     });
+    return new KeptHtml(html);
   });
 
   app.get<{ Params: DashboardParams; Querystring: DashboardQuery }>(

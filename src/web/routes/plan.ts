@@ -12,15 +12,16 @@ import {
   organisationsInPlan,
   parseDocumentFilters,
   updatableActionIds,
+  type DocumentFilters,
 } from '../../services/plan-document.js';
 import { findAim, latestProgress, type PlanTree } from '../../services/plan-read.js';
 import { madeFromKept } from '../../services/read-cache.js';
 import { aimTabs } from '../aim-tabs.js';
 import { partnershipContext } from '../context.js';
-import { textHelpers } from '../render.js';
+import { KeptHtml, textHelpers, type TextHelpers } from '../render.js';
 import { openQuartersForUpdates } from './progress.js';
 import { aimFunding } from './funding.js';
-import { priorityTrendSection } from './police-trends.js';
+import { priorityTrendSections } from './police-trends.js';
 
 type PlanParams = { slug: string; year: string };
 
@@ -81,7 +82,73 @@ const sectionsWithLatest = madeFromKept((tree: PlanTree) =>
   })),
 );
 
+/** The document page's filters, each with its choices and the one chosen. */
+function filterOptions(tree: PlanTree, filters: DocumentFilters) {
+  const organisations = organisationsInPlan(tree);
+  const selected = (value: unknown, current: unknown) => String(value) === String(current ?? '');
+  const option = (value: string | number, text: string, current: unknown) => ({
+    value: String(value),
+    text,
+    selected: selected(value, current),
+  });
+  return {
+    section: [
+      option('', 'All sections', filters.section),
+      ...tree.sections.map((s) => option(s.number, `${s.number}. ${s.title}`, filters.section)),
+    ],
+    priority: [
+      option('', 'All priorities', filters.priority),
+      ...tree.priorities.map((p) => option(p.id, p.title, filters.priority)),
+    ],
+    lead: [
+      option('', 'Any lead organisation', filters.lead),
+      ...organisations.leads.map((o) => option(o.id, o.name, filters.lead)),
+    ],
+    partner: [
+      option('', 'Any partner organisation', filters.partner),
+      ...organisations.partners.map((o) => option(o.id, o.name, filters.partner)),
+    ],
+    status: [
+      option('', 'Any status', filters.status),
+      ...STATUSES.map((s) => option(s, STATUS_LABELS[s], filters.status)),
+      option('none', 'No status given', filters.status),
+    ],
+    quarter: [
+      option('', 'All quarters', filters.quarter),
+      ...QUARTERS.map((q) => option(q, `Q${q}`, filters.quarter)),
+    ],
+  };
+}
+
+/**
+ * How many filters of one plan read keep their part of the page: a filter is whatever an address
+ * asks for.
+ */
+const DOCUMENT_FILTERS_KEPT = 50;
+
 export function registerPlanRoutes(app: FastifyInstance, services: Services): void {
+  const priorityTrendSection = priorityTrendSections(app);
+  /**
+   * The document page's filters and the whole plan's table for them
+   * (views/plan/document-body.njk), a kept part of the page (render.ts KeptHtml): made once for
+   * each plan tree read (one frozen object under a read stamp) and filter, with the text helpers
+   * of the glossary read under the same stamp. Its select boxes and table were most of the page's
+   * time.
+   */
+  const documentBody = madeFromKept(async (tree: PlanTree, variant: string, fmt: TextHelpers) => {
+    const filters = JSON.parse(variant) as DocumentFilters;
+    const rows = documentRows(tree, filters);
+    const html = await app.view('plan/document-body.njk', {
+      rows,
+      actionCount: rows.filter((r) => r.action).length,
+      filterOptions: filterOptions(tree, filters),
+      filtered: Object.keys(filters).length > 0,
+      plan: tree.plan,
+      base: planPath(tree),
+      fmt,
+    });
+    return new KeptHtml(html);
+  }, DOCUMENT_FILTERS_KEPT);
   app.get<{ Params: { slug: string } }>('/p/:slug', async (request, reply) => {
     const { actor, partnership, member } = await partnershipContext(services, request, request.params.slug);
     const year = await services.plans.currentPlanYear(actor, partnership);
@@ -154,50 +221,12 @@ export function registerPlanRoutes(app: FastifyInstance, services: Services): vo
     async (request, reply) => {
       const page = await loadPlanPage(services, request, request.params);
       const filters = parseDocumentFilters(request.query);
-      const rows = documentRows(page.tree, filters);
-      const organisations = organisationsInPlan(page.tree);
-      const selected = (value: unknown, current: unknown) => String(value) === String(current ?? '');
-      const option = (value: string | number, text: string, current: unknown) => ({
-        value: String(value),
-        text,
-        selected: selected(value, current),
-      });
-      const filterOptions = {
-        section: [
-          option('', 'All sections', filters.section),
-          ...page.tree.sections.map((s) => option(s.number, `${s.number}. ${s.title}`, filters.section)),
-        ],
-        priority: [
-          option('', 'All priorities', filters.priority),
-          ...page.tree.priorities.map((p) => option(p.id, p.title, filters.priority)),
-        ],
-        lead: [
-          option('', 'Any lead organisation', filters.lead),
-          ...organisations.leads.map((o) => option(o.id, o.name, filters.lead)),
-        ],
-        partner: [
-          option('', 'Any partner organisation', filters.partner),
-          ...organisations.partners.map((o) => option(o.id, o.name, filters.partner)),
-        ],
-        status: [
-          option('', 'Any status', filters.status),
-          ...STATUSES.map((s) => option(s, STATUS_LABELS[s], filters.status)),
-          option('none', 'No status given', filters.status),
-        ],
-        quarter: [
-          option('', 'All quarters', filters.quarter),
-          ...QUARTERS.map((q) => option(q, `Q${q}`, filters.quarter)),
-        ],
-      };
-      const filtered = Object.keys(filters).length > 0;
+      const body = await documentBody(page.tree, JSON.stringify(filters), page.fmt);
       return reply.page('plan/document.njk', {
         ...page.common,
         title: `${page.tree.plan.title}: the whole plan`,
         nav: 'document',
-        rows,
-        filterOptions,
-        filtered,
-        actionCount: rows.filter((r) => r.action).length,
+        documentBody: body,
       });
     },
   );

@@ -3,7 +3,7 @@
  * CSV), the crime type ↔ priority links (…/crime/priorities) and the area itself (…/evidence/area).
  * Thin: the policeTrends service checks who may read and write; the charts and tables are written
  * by documents/trend-charts.ts and documents/trend-tables.ts. Also the priorities' trends shown on
- * an aim's page and on the dashboard (priorityTrendSection).
+ * an aim's page and on the dashboard (priorityTrendSections).
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { barChartSvg, trendChartSvg } from '../../documents/trend-charts.js';
@@ -24,6 +24,7 @@ import type { PartnershipRow } from '../../services/plan-read.js';
 import type { CrimeTrends, MonthCount, PriorityTrend, PriorityTrends } from '../../services/police-trends.js';
 import { madeFromKept } from '../../services/read-cache.js';
 import { formBody, formErrors } from '../forms.js';
+import { KeptHtml } from '../render.js';
 import { evidencePage } from './evidence.js';
 
 type Params = { slug: string };
@@ -95,12 +96,9 @@ function priorityChart(p: PriorityTrend, force: string, id: string, small = fals
   );
 }
 
-/**
- * Each priority's chart and table, made once for each priority trends read (kept under a read
- * stamp) and prefix of their ids, not drawn again for every request of an aim page or dashboard.
- */
-const trendItems = madeFromKept((found: PriorityTrends, idPrefix: string) =>
-  Promise.all(
+/** Each priority's chart and table. */
+function trendItems(found: PriorityTrends, idPrefix: string) {
+  return Promise.all(
     found.trends.map(async (p) => ({
       title: p.title,
       crimeTypes: p.crimeTypes,
@@ -116,34 +114,56 @@ const trendItems = madeFromKept((found: PriorityTrends, idPrefix: string) =>
           )
         : null,
     })),
-  ),
-);
+  );
+}
+
+interface TrendSectionOptions {
+  heading: string;
+  idPrefix: string;
+  stamp?: string | undefined;
+}
 
 /**
  * The trends of some priorities, for the aim's page (its priorities) and the dashboard (the
- * plan's): null for a reader who may not see the evidence, so their page is as it was.
+ * plan's), as a kept part of the page (views/evidence/priority-trend.njk; render.ts KeptHtml):
+ * null for a reader who may not see the evidence, so their page is as it was. The section, with
+ * each priority's chart and table, is made once for each priority trends read (kept under a read
+ * stamp), heading and prefix of ids, not drawn and rendered again for every request.
  */
-export async function priorityTrendSection(
-  services: Services,
-  actor: Actor,
-  member: Member | undefined,
-  partnership: PartnershipRow,
-  priorityIds: readonly number[],
-  options: { heading: string; idPrefix: string; stamp?: string | undefined },
-) {
-  if (!priorityIds.length) return null;
-  if (!actor.system && !canReadEvidence(member, partnership.id)) return null;
-  const found = await services.policeTrends.priorityTrends(actor, partnership, priorityIds, options.stamp);
-  const evidence = `/p/${partnership.slug}/evidence`;
-  const items = await trendItems(found, options.idPrefix);
-  return {
-    heading: options.heading,
-    state: found.state,
-    force: found.force,
-    period: monthRange(found.months),
-    items,
-    crimeHref: `${evidence}/crime`,
-    linksHref: `${evidence}/crime/priorities`,
+export function priorityTrendSections(app: FastifyInstance) {
+  const sectionHtml = madeFromKept(async (found: PriorityTrends, variant: string) => {
+    const { heading, idPrefix, evidence } = JSON.parse(variant) as {
+      heading: string;
+      idPrefix: string;
+      evidence: string;
+    };
+    const priorityTrend = {
+      heading,
+      state: found.state,
+      force: found.force,
+      period: monthRange(found.months),
+      items: await trendItems(found, idPrefix),
+      crimeHref: `${evidence}/crime`,
+      linksHref: `${evidence}/crime/priorities`,
+    };
+    return new KeptHtml(await app.view('evidence/priority-trend.njk', { priorityTrend }));
+  });
+  return async (
+    services: Services,
+    actor: Actor,
+    member: Member | undefined,
+    partnership: PartnershipRow,
+    priorityIds: readonly number[],
+    options: TrendSectionOptions,
+  ): Promise<KeptHtml | null> => {
+    if (!priorityIds.length) return null;
+    if (!actor.system && !canReadEvidence(member, partnership.id)) return null;
+    const found = await services.policeTrends.priorityTrends(actor, partnership, priorityIds, options.stamp);
+    const evidence = `/p/${partnership.slug}/evidence`;
+    return sectionHtml(
+      found,
+      JSON.stringify({ heading: options.heading, idPrefix: options.idPrefix, evidence }),
+    );
   };
 }
 

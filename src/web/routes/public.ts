@@ -12,7 +12,7 @@ import { ConflictError, NotFoundError, ValidationError } from '../../services/er
 import type { Services } from '../../services/index.js';
 import { SERVICE_NAME } from '../app.js';
 import { formBody, formErrors } from '../forms.js';
-import { textHelpers } from '../render.js';
+import { sendView, textHelpers } from '../render.js';
 import { loadPlanPage } from './plan.js';
 
 type PlanParams = { slug: string; year: string };
@@ -35,7 +35,7 @@ export async function residentPage(
     return reply.page(template, data);
   }
   reply.header('cache-control', PUBLIC_CACHE_CONTROL);
-  return reply.view(template, {
+  return sendView(reply, template, {
     serviceName: SERVICE_NAME,
     user: undefined,
     cspNonce: reply.cspNonce.script,
