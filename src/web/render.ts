@@ -116,21 +116,36 @@ export function configureNunjucks(env: nunjucks.Environment): void {
  * into each page's text nor measured and encoded again for each request: the dashboard's 350 KB
  * of tables and charts, joined into its text, measured and encoded for every answer, were half of
  * the server's time on that page (docs/benchmarks.md).
- * The marker is an HTML comment with this process's random token: escaped text cannot hold one.
+ * A part with forms is rendered with `csrfToken: CSRF_HOLE`: each answer fills the holes with its
+ * own token. Markers and holes hold this process's random token, which escaped text cannot forge
+ * (a marker is an HTML comment) and no page shows.
  */
 const KEPT_TOKEN = `kept-${crypto.randomUUID()}`;
 let keptParts = 0;
 
+/** Where a kept part holds the request's CSRF token: give it to the part's template as `csrfToken`. */
+export const CSRF_HOLE = `${KEPT_TOKEN}-csrf`;
+const CSRF_HOLE_BYTES = Buffer.from(CSRF_HOLE);
+
 export class KeptHtml extends nunjucks.runtime.SafeString {
-  readonly bytes: Buffer;
+  /** The part's bytes, split at each CSRF hole. */
+  readonly pieces: readonly Buffer[];
   constructor(html: string) {
     super(`<!--${KEPT_TOKEN}-${++keptParts}-->`);
-    this.bytes = Buffer.from(html, 'utf8');
+    const bytes = Buffer.from(html, 'utf8');
+    const pieces: Buffer[] = [];
+    let from = 0;
+    for (let at = bytes.indexOf(CSRF_HOLE_BYTES); at !== -1; at = bytes.indexOf(CSRF_HOLE_BYTES, from)) {
+      pieces.push(bytes.subarray(from, at));
+      from = at + CSRF_HOLE_BYTES.length;
+    }
+    pieces.push(bytes.subarray(from));
+    this.pieces = pieces;
   }
 
-  /** The part as text (for a page rendered without reply.page, and for tests). */
-  get html(): string {
-    return this.bytes.toString('utf8');
+  /** The part as text, its holes filled with a CSRF token (a page rendered whole; tests). */
+  html(csrfToken = ''): string {
+    return this.pieces.map((piece) => piece.toString('utf8')).join(csrfToken);
   }
 }
 
@@ -139,8 +154,11 @@ export function keptPartsOf(data: Record<string, unknown>): KeptHtml[] {
   return Object.values(data).filter((value): value is KeptHtml => value instanceof KeptHtml);
 }
 
-/** A page's bytes: its rendered text with each kept part's marker replaced by the part's bytes. */
-export function withKeptParts(html: string, parts: readonly KeptHtml[]): Buffer {
+/**
+ * A page's bytes: its rendered text with each kept part's marker replaced by the part's bytes,
+ * their holes filled with the request's CSRF token.
+ */
+export function withKeptParts(html: string, parts: readonly KeptHtml[], csrfToken?: string): Buffer {
   const found: { at: number; part: KeptHtml }[] = [];
   for (const part of parts) {
     for (let at = html.indexOf(part.val); at !== -1; at = html.indexOf(part.val, at + part.val.length)) {
@@ -149,9 +167,16 @@ export function withKeptParts(html: string, parts: readonly KeptHtml[]): Buffer 
   }
   found.sort((a, b) => a.at - b.at);
   const chunks: Buffer[] = [];
+  let token: Buffer | undefined;
   let from = 0;
   for (const { at, part } of found) {
-    chunks.push(Buffer.from(html.slice(from, at), 'utf8'), part.bytes);
+    chunks.push(Buffer.from(html.slice(from, at), 'utf8'), part.pieces[0]!);
+    for (const piece of part.pieces.slice(1)) {
+      if (csrfToken === undefined)
+        throw new Error('A kept part holds a form, but the page has no CSRF token');
+      token ??= Buffer.from(csrfToken, 'utf8');
+      chunks.push(token, piece);
+    }
     from = at + part.val.length;
   }
   chunks.push(Buffer.from(html.slice(from), 'utf8'));
@@ -169,15 +194,20 @@ export async function sendView(
 ): Promise<FastifyReply> {
   const parts = keptPartsOf(data);
   if (!parts.length) return reply.view(template, data);
-  return reply.send(withKeptParts(await reply.viewAsync(template, data), parts));
+  const csrfToken = typeof data.csrfToken === 'string' ? data.csrfToken : undefined;
+  return reply.send(withKeptParts(await reply.viewAsync(template, data), parts, csrfToken));
 }
 
-/** The data with each kept part as its text, for rendering the page whole as one string. */
+/**
+ * The data with each kept part as its text (its holes filled with the data's CSRF token), for
+ * rendering the page whole as one string.
+ */
 export function withKeptPartsInline(data: Record<string, unknown>): Record<string, unknown> {
+  const csrfToken = typeof data.csrfToken === 'string' ? data.csrfToken : '';
   return Object.fromEntries(
     Object.entries(data).map(([key, value]) => [
       key,
-      value instanceof KeptHtml ? new nunjucks.runtime.SafeString(value.html) : value,
+      value instanceof KeptHtml ? new nunjucks.runtime.SafeString(value.html(csrfToken)) : value,
     ]),
   );
 }

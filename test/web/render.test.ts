@@ -8,6 +8,7 @@ import nunjucks from 'nunjucks';
 import { describe, expect, it } from 'vitest';
 import { OneLinePerRequest, redactTokens } from '../../src/web/app.js';
 import {
+  CSRF_HOLE,
   KeptHtml,
   makeAbbreviator,
   sendView,
@@ -137,6 +138,27 @@ describe('kept parts of a page', () => {
 
   it('gives each part a marker of its own', () => {
     expect(String(new KeptHtml('a'))).not.toBe(String(new KeptHtml('a')));
-    expect(new KeptHtml('“quoted”').html).toBe('“quoted”');
+    expect(new KeptHtml('“quoted”').html()).toBe('“quoted”');
+  });
+
+  it('fills a kept form’s CSRF holes with each request’s own token', async () => {
+    const form = new KeptHtml(
+      `<form><input name="_csrf" value="${CSRF_HOLE}"></form>·<form><input name="_csrf" value="${CSRF_HOLE}"></form>`,
+    );
+    let n = 0;
+    const app = await pageApp('<main>{{ form }}</main>', () => ({ form, csrfToken: `token-${++n}` }));
+    for (const token of ['token-1', 'token-2']) {
+      const response = await app.inject({ url: '/' });
+      expect(response.body).toBe(
+        `<main><form><input name="_csrf" value="${token}"></form>·<form><input name="_csrf" value="${token}"></form></main>`,
+      );
+    }
+    expect(withKeptPartsInline({ form, csrfToken: 'inline' }).form!.toString()).toBe(
+      '<form><input name="_csrf" value="inline"></form>·<form><input name="_csrf" value="inline"></form>',
+    );
+    const tokenless = await pageApp('<main>{{ form }}</main>', () => ({ form }));
+    expect((await tokenless.inject({ url: '/' })).statusCode, 'a form with no token is a fault').toBe(500);
+    await app.close();
+    await tokenless.close();
   });
 });

@@ -14,11 +14,11 @@ import {
   updatableActionIds,
   type DocumentFilters,
 } from '../../services/plan-document.js';
-import { findAim, latestProgress, type PlanTree } from '../../services/plan-read.js';
+import { findAim, latestProgress, type AimNode, type PlanTree } from '../../services/plan-read.js';
 import { madeFromKept } from '../../services/read-cache.js';
 import { aimTabs } from '../aim-tabs.js';
 import { partnershipContext } from '../context.js';
-import { KeptHtml, textHelpers, type TextHelpers } from '../render.js';
+import { CSRF_HOLE, KeptHtml, textHelpers, type TextHelpers } from '../render.js';
 import { openQuartersForUpdates } from './progress.js';
 import { aimFunding } from './funding.js';
 import { priorityTrendSections } from './police-trends.js';
@@ -126,6 +126,12 @@ function filterOptions(tree: PlanTree, filters: DocumentFilters) {
  */
 const DOCUMENT_FILTERS_KEPT = 50;
 
+/**
+ * How many variants of aims one plan read keeps: an aim for each kind of reader (who may edit the
+ * plan; the actions an organisation's officers may update).
+ */
+const AIM_VARIANTS_KEPT = 500;
+
 export function registerPlanRoutes(app: FastifyInstance, services: Services): void {
   const priorityTrendSection = priorityTrendSections(app);
   /**
@@ -149,6 +155,53 @@ export function registerPlanRoutes(app: FastifyInstance, services: Services): vo
     });
     return new KeptHtml(html);
   }, DOCUMENT_FILTERS_KEPT);
+  /**
+   * The plan page's sections with their aims' latest status and progress
+   * (views/plan/plan-sections.njk), a kept part of the page (render.ts KeptHtml): made once for
+   * each plan tree read and whether the reader may edit the plan ('edit' or 'read'), the forms'
+   * CSRF token left as a hole each answer fills.
+   */
+  const planSections = madeFromKept(async (tree: PlanTree, variant: string, fmt: TextHelpers) => {
+    const html = await app.view('plan/plan-sections.njk', {
+      sections: sectionsWithLatest(tree),
+      canEdit: variant === 'edit',
+      base: planPath(tree),
+      fmt,
+      csrfToken: CSRF_HOLE,
+    });
+    return new KeptHtml(html);
+  });
+
+  /**
+   * An aim's actions with their progress (views/plan/aim-actions.njk), a kept part of the page
+   * (render.ts KeptHtml): made once for each plan tree read, aim and what the reader may change
+   * (the variant: the aim's number, whether they may edit the plan, the actions they may update),
+   * the forms' CSRF token left as a hole each answer fills. Their summary lists were most of the
+   * page's time.
+   */
+  const aimActions = madeFromKept(async (tree: PlanTree, variant: string, aim: AimNode, fmt: TextHelpers) => {
+    const [, canEdit, updatable] = JSON.parse(variant) as [string, boolean, number[]];
+    const actions = aim.actions.map((action, index) => ({
+      ...action,
+      index: index + 1,
+      canUpdate: updatable.includes(action.id),
+      quarters: QUARTERS.map((quarter) => ({
+        quarter,
+        update: action.progress.find((p) => p.quarter === quarter),
+      })),
+      undated: action.progress.filter((p) => p.quarter === null),
+      ...latestProgress([action]),
+    }));
+    const html = await app.view('plan/aim-actions.njk', {
+      actions,
+      canEdit,
+      base: planPath(tree),
+      fmt,
+      csrfToken: CSRF_HOLE,
+    });
+    return new KeptHtml(html);
+  }, AIM_VARIANTS_KEPT);
+
   app.get<{ Params: { slug: string } }>('/p/:slug', async (request, reply) => {
     const { actor, partnership, member } = await partnershipContext(services, request, request.params.slug);
     const year = await services.plans.currentPlanYear(actor, partnership);
@@ -167,6 +220,7 @@ export function registerPlanRoutes(app: FastifyInstance, services: Services): vo
       title: `${page.tree.plan.title}`,
       nav: 'plan',
       sections,
+      planSections: await planSections(page.tree, page.canEdit ? 'edit' : 'read', page.fmt),
       priorities: page.tree.priorities,
       updateQuarters: await openQuartersForUpdates(services, page, request.readStamp),
     });
@@ -179,24 +233,15 @@ export function registerPlanRoutes(app: FastifyInstance, services: Services): vo
       const { section, aim } = findAim(page.tree, request.params.number);
       const updatable = updatableActionIds(page.tree, page.member, aim);
       const priorities = page.tree.priorities.filter((p) => aim.priorityIds.includes(p.id));
-      const actions = aim.actions.map((action, index) => ({
-        ...action,
-        index: index + 1,
-        canUpdate: updatable.includes(action.id),
-        quarters: QUARTERS.map((quarter) => ({
-          quarter,
-          update: action.progress.find((p) => p.quarter === quarter),
-        })),
-        undated: action.progress.filter((p) => p.quarter === null),
-        ...latestProgress([action]),
-      }));
+      const variant = JSON.stringify([aim.number, page.canEdit, updatable]);
       return reply.page('plan/aim.njk', {
         ...page.common,
         title: `${aim.number} ${aim.title}`,
         nav: 'plan',
         section,
         aim,
-        actions,
+        hasActions: aim.actions.length > 0,
+        aimActions: await aimActions(page.tree, variant, aim, page.fmt),
         priorities,
         ...(await aimTabs(services, page.actor, aim.id, 'actions', request.readStamp)),
         aimFunding: await aimFunding(services, page.actor, aim, page.base, request.readStamp),
