@@ -8,11 +8,16 @@
  *
  * To capture the contexts it first builds the real app in this process over the benchmark's
  * database (before the app's own server opens it), signs in as the coordinator through inject and
- * requests each page once, with every route's handler wrapped to record what it renders (a part the
- * app keeps as bytes, render.ts KeptHtml, is held here as its text, rendered into the page whole,
- * as a bare route would). Then the
- * app and the database are closed and only the bare server runs. A POST to a progress form is
- * parsed (form body) and answered with the same 303 redirect, without saving anything.
+ * requests each page once, with every route's handler wrapped to record what it renders, and the
+ * app's own renders recorded too: the parts of a page the app renders once and keeps
+ * (render.ts KeptHtml: the dashboard's tables, an aim's actions, …), each with its template and
+ * context. Then the app and the database are closed and only the bare server runs:
+ *  - GET <page>: the page rendered whole from its data, each kept part's template too, for every
+ *    request: the limit of rendering the page;
+ *  - GET /kept<page>: the page's template with each kept part's text held ready, as the app sends
+ *    it: a bare route with nothing of the app's own per request (session, CSRF, sign-in, reads).
+ * A POST to a progress form is parsed (form body) and answered with the same 303 redirect, without
+ * saving anything.
  */
 import crypto from 'node:crypto';
 import fastifyFormbody from '@fastify/formbody';
@@ -23,7 +28,14 @@ import { loadConfig } from '../src/config.js';
 import { openDatabase } from '../src/db/client.js';
 import { createServices } from '../src/services/index.js';
 import { buildApp } from '../src/web/app.js';
-import { configureNunjucks, govukDir, viewsDir, withKeptPartsInline } from '../src/web/render.js';
+import {
+  configureNunjucks,
+  CSRF_HOLE,
+  govukDir,
+  KeptHtml,
+  viewsDir,
+  withKeptPartsInline,
+} from '../src/web/render.js';
 import { BENCH_PASSWORD, COORDINATOR, signInByInject } from './support.js';
 
 interface Rendered {
@@ -31,11 +43,18 @@ interface Rendered {
   data: Record<string, unknown>;
 }
 
+interface Captured extends Rendered {
+  /** The page's data with each kept part as its text (its forms' token the page's own). */
+  inline: Record<string, unknown>;
+  /** Each kept part of the page: its key in the page's data, its template and context. */
+  parts: (Rendered & { key: string })[];
+}
+
 const pages = JSON.parse(process.env.LIMIT_PAGES ?? '[]') as string[];
 const secret = crypto.randomBytes(36).toString('base64url');
 
 /** Requests each page from the real app once and keeps what its route rendered. */
-async function capture(): Promise<Map<string, Rendered>> {
+async function capture(): Promise<Map<string, Captured>> {
   const config = loadConfig({
     NODE_ENV: 'production',
     SESSION_SECRET: secret,
@@ -45,6 +64,7 @@ async function capture(): Promise<Map<string, Rendered>> {
   });
   const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   const captured = new Map<string, Rendered>();
+  const result = new Map<string, Captured>();
   try {
     const app = await buildApp({
       config,
@@ -56,15 +76,12 @@ async function capture(): Promise<Map<string, Rendered>> {
           const view = reply.view.bind(reply);
           const viewAsync = reply.viewAsync.bind(reply);
           const keep = (template: string, data: object) =>
-            captured.set(request.url, {
-              template,
-              data: withKeptPartsInline(data as Record<string, unknown>),
-            });
+            captured.set(request.url, { template, data: data as Record<string, unknown> });
           (reply as { view: FastifyReply['view'] }).view = ((template: string, data: object) => {
             keep(template, data);
             return view(template, data);
           }) as FastifyReply['view'];
-          // A page with kept parts (render.ts KeptHtml) is rendered by viewAsync, then sent as bytes.
+          // A page with kept parts is rendered by viewAsync, then sent as bytes.
           (reply as { viewAsync: FastifyReply['viewAsync'] }).viewAsync = ((
             template: string,
             data: object,
@@ -76,13 +93,30 @@ async function capture(): Promise<Map<string, Rendered>> {
         };
       },
     });
+    // The app's own renders (its kept parts are made with app.view), by what they made.
+    const appRenders = new Map<string, Rendered>();
+    const appView = app.view.bind(app);
+    app.view = (async (template: string, data: Record<string, unknown>) => {
+      const html = await appView(template, data);
+      appRenders.set(html, { template, data });
+      return html;
+    }) as typeof app.view;
     try {
       const cookie = await signInByInject(app, COORDINATOR, BENCH_PASSWORD);
       for (const url of pages) {
         const response = await app.inject({ url, headers: { cookie } });
-        if (response.statusCode !== 200 || !captured.has(url)) {
+        const page = captured.get(url);
+        if (response.statusCode !== 200 || !page) {
           throw new Error(`${url} answered ${response.statusCode} in the capture`);
         }
+        const parts = Object.entries(page.data)
+          .filter((entry): entry is [string, KeptHtml] => entry[1] instanceof KeptHtml)
+          .map(([key, part]) => {
+            const rendered = appRenders.get(part.html(CSRF_HOLE));
+            if (!rendered) throw new Error(`${url}: no render captured for its part ${key}`);
+            return { key, ...rendered };
+          });
+        result.set(url, { ...page, inline: withKeptPartsInline(page.data), parts });
       }
     } finally {
       await app.close();
@@ -90,7 +124,7 @@ async function capture(): Promise<Map<string, Rendered>> {
   } finally {
     await database.close();
   }
-  return captured;
+  return result;
 }
 
 const captured = await capture();
@@ -103,10 +137,23 @@ await app.register(fastifyView, {
   options: { onConfigure: configureNunjucks, noCache: false },
 });
 app.get('/ready', async () => ({ ok: true }));
+app.get('/kept/*', async (request, reply) => {
+  const page = captured.get(request.url.slice('/kept'.length));
+  if (!page) return reply.code(404).send('not captured');
+  return reply.view(page.template, page.inline);
+});
 app.get('/*', async (request, reply) => {
   const page = captured.get(request.url);
   if (!page) return reply.code(404).send('not captured');
-  return reply.view(page.template, page.data);
+  if (!page.parts.length) return reply.view(page.template, page.data);
+  const csrfToken = page.data.csrfToken;
+  const parts = await Promise.all(
+    page.parts.map(async (part) => {
+      const data = part.data.csrfToken === CSRF_HOLE ? { ...part.data, csrfToken } : part.data;
+      return [part.key, new nunjucks.runtime.SafeString(await app.view(part.template, data))] as const;
+    }),
+  );
+  return reply.view(page.template, { ...page.data, ...Object.fromEntries(parts) });
 });
 app.post<{ Params: { slug: string; year: string; id: string }; Body: Record<string, string> }>(
   '/p/:slug/plans/:year/actions/:id/progress',

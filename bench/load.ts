@@ -11,7 +11,10 @@
  *  - the real server, `node --import tsx src/main.ts` with NODE_ENV=production (static files cached,
  *    logging at info to a file, the scheduler on), and
  *  - the limit, bench/limit-server.ts: a bare Fastify route rendering the same templates from the
- *    same context objects, captured from the real app and held in memory;
+ *    same context objects, captured from the real app and held in memory: the page whole, each
+ *    part the app renders once and keeps (web/render.ts KeptHtml) rendered too, for every request;
+ *    and, once a page, the same bare route sending the kept parts as the app does (`/kept…`): what
+ *    is left when nothing is rendered but the page around them (the "bare, parts kept" columns);
  * both with node's options of `npm start` (its young generation's size).
  * It signs in as the coordinator (GET and POST /sign-in with the form's CSRF token) and runs
  * autocannon (BENCH_CONNECTIONS, default 50; BENCH_SECONDS each, default 20; after a warm-up of
@@ -199,6 +202,8 @@ interface PageResult {
   app: Figures;
   limit: Figures;
   ratio: number;
+  /** The bare route sending the page's kept parts as they are kept (one round; not a target). */
+  keptParts?: Figures;
   /** Each round's requests a second (GET pages), in the order measured within each server. */
   rounds?: { app: number[]; limit: number[] };
 }
@@ -265,11 +270,13 @@ async function runOn(databaseUrl: string | undefined) {
       }
       const appFigures = combined(appRounds);
       const limitFigures = combined(limitRounds);
+      const keptParts = await loadGet(limit, `/kept${page.url}`, undefined);
       results.push({
         page: page.name,
         app: appFigures,
         limit: limitFigures,
         ratio: Number((appFigures.rps / limitFigures.rps).toFixed(2)),
+        keptParts,
         rounds: { app: appRounds.map((f) => f.rps), limit: limitRounds.map((f) => f.rps) },
       });
       process.stderr.write(`${prepared.kind} ${page.name}: ${JSON.stringify(results.at(-1))}\n`);
@@ -334,13 +341,14 @@ console.log(`load average before: ${loadBefore.join(', ')}; after: ${loadAverage
 console.log(`autocannon: ${CONNECTIONS} connections, ${SECONDS} s a page, signed in as the coordinator`);
 console.log('');
 console.log(
-  '| database | page | app req/s | limit req/s | ratio | app p50 | app p99 | limit p99 | errors (of them time-outs) |',
+  '| database | page | app req/s | limit req/s | ratio | app p50 | app p99 | limit p99 | bare, parts kept: req/s, p99 | errors (of them time-outs) |',
 );
-console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
 for (const run of runs) {
   for (const r of run.pages) {
+    const kept = r.keptParts ? `${r.keptParts.rps}, ${r.keptParts.p99} ms` : '';
     console.log(
-      `| ${run.database} | ${r.page} | ${r.app.rps} | ${r.limit.rps} | ${r.page === POST_PAGE ? '(none)' : r.ratio} | ${r.app.p50} ms | ${r.app.p99} ms | ${r.limit.p99} ms | ${r.app.errors} (${r.app.timeouts}) |`,
+      `| ${run.database} | ${r.page} | ${r.app.rps} | ${r.limit.rps} | ${r.page === POST_PAGE ? '(none)' : r.ratio} | ${r.app.p50} ms | ${r.app.p99} ms | ${r.limit.p99} ms | ${kept} | ${r.app.errors} (${r.app.timeouts}) |`,
     );
   }
 }
