@@ -122,15 +122,16 @@ function filterOptions(tree: PlanTree, filters: DocumentFilters) {
 
 /**
  * How many filters of one plan read keep their part of the page: a filter is whatever an address
- * asks for.
+ * asks for, so they are bounded (each up to the whole plan's table, about 70 KB for SoSafe's).
  */
-const DOCUMENT_FILTERS_KEPT = 50;
+const DOCUMENT_FILTERS_KEPT = 20;
 
 /**
- * How many variants of aims one plan read keeps: an aim for each kind of reader (who may edit the
- * plan; the actions an organisation's officers may update).
+ * How many variants of aims one plan read keeps: each aim for each kind of reader (who may edit the
+ * plan; the actions an organisation's officers may update), up to 20 KB each: a few kinds for each
+ * of SoSafe's 21 aims.
  */
-const AIM_VARIANTS_KEPT = 500;
+const AIM_VARIANTS_KEPT = 200;
 
 export function registerPlanRoutes(app: FastifyInstance, services: Services): void {
   const priorityTrendSection = priorityTrendSections(app);
