@@ -7,6 +7,7 @@
  *   node --import tsx bench/saturation.ts
  *   BENCH_SATURATION_MS=1,4,11 node --import tsx bench/saturation.ts   # the times to try (ms), 100 KB
  *   BENCH_SATURATION_KB=25,100,250,366 node --import tsx bench/saturation.ts   # the sizes, no CPU
+ *   BENCH_SATURATION_FILE=dashboard.html node --import tsx bench/saturation.ts   # also a page's own bytes
  *
  * It shows what a request's cost alone does to p99 and time-outs (no answer in 10 s) once the one
  * thread is busy all the time: 1 ms a request is about the plan page, 11 ms about a progress save on
@@ -16,6 +17,7 @@
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import fs from 'node:fs';
 import net from 'node:net';
 import autocannon from 'autocannon';
 import { machine } from './support.js';
@@ -28,7 +30,10 @@ const BODY_KB = 100;
 const SERIES = [
   ...list(process.env.BENCH_SATURATION_MS ?? '1,4,11').map((costMs) => ({ costMs, kb: BODY_KB })),
   ...list(process.env.BENCH_SATURATION_KB ?? '25,100,250,366').map((kb) => ({ costMs: 0, kb })),
-];
+  ...(process.env.BENCH_SATURATION_FILE
+    ? [{ costMs: 0, kb: 0, file: process.env.BENCH_SATURATION_FILE }]
+    : []),
+] as { costMs: number; kb: number; file?: string }[];
 
 /**
  * The body: rows of a GOV.UK table, as a page's tables are, with one curly apostrophe in front (as
@@ -47,8 +52,10 @@ const SERVER = `
 const http = require('node:http');
 const cost = Number(process.env.COST_MS);
 const row = Buffer.from(process.env.ROW);
-const body = Buffer.alloc(Number(process.env.BODY_BYTES), row);
-Buffer.from('’').copy(body);
+const body = process.env.BODY_FILE
+  ? require('node:fs').readFileSync(process.env.BODY_FILE)
+  : Buffer.alloc(Number(process.env.BODY_BYTES), row);
+if (!process.env.BODY_FILE) Buffer.from('’').copy(body);
 http.createServer((request, response) => {
   const until = performance.now() + cost;
   while (performance.now() < until);
@@ -68,13 +75,15 @@ async function freePort(): Promise<number> {
 const rows: {
   costMs: number;
   kb: number;
+  file?: string;
   rps: number;
   p50: number;
   p99: number;
   max: number;
   timeouts: number;
 }[] = [];
-for (const { costMs, kb } of SERIES) {
+for (const { costMs, file, ...series } of SERIES) {
+  const kb = file ? Math.round(fs.statSync(file).size / 1000) : series.kb;
   const port = await freePort();
   const child = spawn(process.execPath, ['-e', SERVER], {
     env: {
@@ -82,6 +91,7 @@ for (const { costMs, kb } of SERIES) {
       PORT: String(port),
       COST_MS: String(costMs),
       BODY_BYTES: String(kb * 1000),
+      BODY_FILE: file ?? '',
       ROW,
     },
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -96,6 +106,7 @@ for (const { costMs, kb } of SERIES) {
     rows.push({
       costMs,
       kb,
+      ...(file ? { file } : {}),
       rps: result.requests.average,
       p50: result.latency.p50,
       p99: result.latency.p99,
@@ -115,7 +126,7 @@ console.log('| CPU per request | body | req/s | p50 | p99 | max | time-outs |');
 console.log('| --- | --- | --- | --- | --- | --- | --- |');
 for (const r of rows) {
   console.log(
-    `| ${r.costMs} ms | ${r.kb} KB | ${r.rps} | ${r.p50} ms | ${r.p99} ms | ${r.max} ms | ${r.timeouts} |`,
+    `| ${r.costMs} ms | ${r.kb} KB${r.file ? ` (${r.file})` : ''} | ${r.rps} | ${r.p50} ms | ${r.p99} ms | ${r.max} ms | ${r.timeouts} |`,
   );
 }
 console.log(
