@@ -281,44 +281,37 @@ async function runOn(databaseUrl: string | undefined) {
       });
       process.stderr.write(`${prepared.kind} ${page.name}: ${JSON.stringify(results.at(-1))}\n`);
     }
-    if (!withPost) {
-      return {
-        database: prepared.kind,
-        targetRatio: TARGET_RATIO[prepared.kind],
-        pages: results,
-        progressSaves: { saved: 0, conflicts: 0 },
-        memory: { idleRssMb, afterLoadRssMb: rssMb(app.pid), limitRssMb: rssMb(limit.pid) },
-        met: targetsMet(prepared.kind, results),
-      };
+    let progressSaves = { saved: 0, conflicts: 0 };
+    if (withPost) {
+      const first = prepared.slots[0]!;
+      const csrf = await csrfTokenOf(
+        app.baseUrl,
+        `${base}/actions/${first.actionId}/progress?quarter=${first.quarter}`,
+        cookie,
+      );
+      const {
+        saved: _limitSaved,
+        conflicts: _limitConflicts,
+        ...limitPost
+      } = await loadPost(limit, structuredClone(prepared.slots), cookie, csrf);
+      const { saved, conflicts, ...appPost } = await loadPost(app, prepared.slots, cookie, csrf);
+      results.push({
+        page: POST_PAGE,
+        app: appPost,
+        limit: limitPost,
+        ratio: Number((appPost.rps / limitPost.rps).toFixed(2)),
+      });
+      progressSaves = { saved, conflicts };
+      process.stderr.write(
+        `${prepared.kind} POST: ${JSON.stringify(results.at(-1))} saved ${saved}, conflicts ${conflicts}\n`,
+      );
     }
-    const first = prepared.slots[0]!;
-    const csrf = await csrfTokenOf(
-      app.baseUrl,
-      `${base}/actions/${first.actionId}/progress?quarter=${first.quarter}`,
-      cookie,
-    );
-    const {
-      saved: _limitSaved,
-      conflicts: _limitConflicts,
-      ...limitPost
-    } = await loadPost(limit, structuredClone(prepared.slots), cookie, csrf);
-    const { saved, conflicts, ...appPost } = await loadPost(app, prepared.slots, cookie, csrf);
-    results.push({
-      page: POST_PAGE,
-      app: appPost,
-      limit: limitPost,
-      ratio: Number((appPost.rps / limitPost.rps).toFixed(2)),
-    });
-    process.stderr.write(
-      `${prepared.kind} POST: ${JSON.stringify(results.at(-1))} saved ${saved}, conflicts ${conflicts}\n`,
-    );
-    const afterLoadRssMb = rssMb(app.pid);
     return {
       database: prepared.kind,
       targetRatio: TARGET_RATIO[prepared.kind],
       pages: results,
-      progressSaves: { saved, conflicts },
-      memory: { idleRssMb, afterLoadRssMb, limitRssMb: rssMb(limit.pid) },
+      progressSaves,
+      memory: { idleRssMb, afterLoadRssMb: rssMb(app.pid), limitRssMb: rssMb(limit.pid) },
       met: targetsMet(prepared.kind, results),
     };
   } finally {

@@ -126,7 +126,7 @@ describe('kept parts of a page', () => {
     await app.close();
   });
 
-  it('leaves a page without kept parts as text, and a part the template leaves out unsent', async () => {
+  it('sends nothing of a kept part the template leaves out', async () => {
     const app = await pageApp('<p>{{ note }}</p>', () => ({
       note: 'a < b',
       unused: new KeptHtml('<b>hidden</b>'),

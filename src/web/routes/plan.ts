@@ -222,7 +222,6 @@ export function registerPlanRoutes(app: FastifyInstance, services: Services): vo
       nav: 'plan',
       sections,
       planSections: await planSections(page.tree, page.canEdit ? 'edit' : 'read', page.fmt),
-      priorities: page.tree.priorities,
       updateQuarters: await openQuartersForUpdates(services, page, request.readStamp),
     });
   });
