@@ -88,14 +88,14 @@ declare module 'fastify' {
   interface FastifyReply {
     /** Renders a page with what every page needs: the user, the CSRF token, the CSP nonce. */
     page(template: string, data?: Record<string, unknown>): Promise<FastifyReply>;
+    /** A one-time message for the next page this browser is shown (GOV.UK notification banner). */
+    flash(message: string | undefined): FastifyReply;
   }
 }
 
 declare module '@fastify/session' {
   interface FastifySessionObject {
     userId?: number;
-    /** A one-time message for the next page (GOV.UK notification banner). */
-    flash?: string;
   }
 }
 
@@ -115,10 +115,31 @@ const SESSION_COOKIE = 'pp_session';
 /** The cookie of a session that has just written, and how long its reads are made afresh (see below). */
 const FRESH_COOKIE = 'pp_wrote';
 const FRESH_READS_MS = 30_000;
+/**
+ * The one-time message for the next page, in a cookie of its own rather than the session: a form's
+ * save then writes nothing to the session, nor does the page that shows the message (two writes of
+ * the session's row for each save, before). Signed with the session's secret, so that only this
+ * service can put words in its banner; at most FLASH_MAX_CHARACTERS (a file's name in a message is
+ * the longest part); kept FLASH_MAX_AGE_S if no page shows it.
+ */
+const FLASH_COOKIE = 'pp_flash';
+const FLASH_MAX_CHARACTERS = 600;
+const FLASH_MAX_AGE_S = 600;
+/** Set and cleared with the same attributes (a browser replaces a cookie only with its like). */
+const FLASH_COOKIE_OPTIONS = { path: '/', httpOnly: true, sameSite: 'lax', secure: 'auto' } as const;
 
 /** "/invitations/abc…" → "/invitations/[token]"; the same for password reset links. */
 export function redactTokens(url: string): string {
   return url.replace(/^\/(invitations|reset-password)\/[^/?#]+/, '/$1/[token]');
+}
+
+/** The message reply.flash left for this page, if any (one whose signature fails is ignored); gone once read. */
+function takeFlash(request: FastifyRequest, reply: FastifyReply): string | undefined {
+  const signed = request.cookies[FLASH_COOKIE];
+  if (signed === undefined) return undefined;
+  reply.clearCookie(FLASH_COOKIE, FLASH_COOKIE_OPTIONS);
+  const unsigned = request.unsignCookie(signed);
+  return unsigned.valid && unsigned.value ? Buffer.from(unsigned.value, 'base64url').toString() : undefined;
 }
 
 /**
@@ -196,7 +217,8 @@ export async function buildApp({
       (part as unknown as { value: UploadedFile }).value = upload;
     },
   });
-  await app.register(fastifyCookie);
+  // The secret signs the flash cookie (reply.flash); the session plugin signs its own cookie.
+  await app.register(fastifyCookie, { secret: sessionSecret });
   // Several instances on PostgreSQL: a session that has just written is read afresh on whichever
   // instance its next requests reach, for FRESH_READS_MS (services/sessions.ts readAfresh). The
   // mark is a cookie the response of any request that wrote sets; it says only "read afresh until".
@@ -284,12 +306,21 @@ export async function buildApp({
     await services.policeUpload.failInterrupted(startedAt);
   });
   app.addHook('onClose', async () => services.policeUpload.stopAll());
+  app.decorateReply('flash', function flash(this: FastifyReply, message: string | undefined) {
+    if (!message) return this;
+    const text =
+      message.length > FLASH_MAX_CHARACTERS ? `${message.slice(0, FLASH_MAX_CHARACTERS - 1)}…` : message;
+    return this.setCookie(FLASH_COOKIE, Buffer.from(text).toString('base64url'), {
+      ...FLASH_COOKIE_OPTIONS,
+      signed: true,
+      maxAge: FLASH_MAX_AGE_S,
+    });
+  });
   app.decorateReply(
     'page',
     async function page(this: FastifyReply, template: string, data: Record<string, unknown> = {}) {
       const request = this.request;
-      const flash = request.session.flash;
-      if (flash) request.session.flash = undefined;
+      const flash = takeFlash(request, this);
       return sendView(this, template, {
         serviceName: SERVICE_NAME,
         user: request.user,

@@ -105,9 +105,9 @@ export interface UploadFile {
   contentType?: string;
 }
 
-/** A browser-like session: keeps the cookie, reads CSRF tokens from the page it posts from. */
+/** A browser-like session: keeps the cookies, reads CSRF tokens from the page it posts from. */
 export class Session {
-  /** The browser's cookie, shared with the sessions `on` makes for other app instances. */
+  /** The browser's cookies (a Cookie header), shared with the sessions `on` makes for other app instances. */
   private readonly jar: { cookie: string };
   private readonly options: { remoteAddress?: string };
 
@@ -136,13 +136,38 @@ export class Session {
     return new Session(app, { ...this.options, jar: this.jar });
   }
 
+  /** Keeps the cookies a response sets, as a browser does: each by name; one expired is dropped. */
   private keep(headers: Record<string, unknown>): void {
     const set = headers['set-cookie'];
     const list = Array.isArray(set) ? set : set ? [String(set)] : [];
+    if (!list.length) return;
+    const kept = new Map(
+      this.cookie
+        .split('; ')
+        .filter(Boolean)
+        .map((pair) => [pair.slice(0, pair.indexOf('=')), pair] as const),
+    );
     for (const c of list) {
-      const pair = String(c).split(';')[0]!;
-      if (pair.startsWith('pp_session=')) this.cookie = pair;
+      const [pair, ...attributes] = String(c).split(';');
+      const name = pair!.slice(0, pair!.indexOf('='));
+      const expired = attributes.some((a) => {
+        const [key, value = ''] = a.trim().split('=');
+        return (
+          (key!.toLowerCase() === 'max-age' && Number(value) <= 0) ||
+          (key!.toLowerCase() === 'expires' && Date.parse(value) <= Date.now())
+        );
+      });
+      if (expired) kept.delete(name);
+      else kept.set(name, pair!);
     }
+    this.cookie = [...kept.values()].join('; ');
+  }
+
+  /** The session's id, as the session cookie carries it (signed). */
+  get sid(): string {
+    const value = /(?:^|; )pp_session=([^;]+)/.exec(this.cookie)?.[1];
+    if (!value) throw new Error('No session cookie');
+    return decodeURIComponent(value).split('.')[0]!;
   }
 
   async get(url: string) {
@@ -164,7 +189,8 @@ export class Session {
     return this.postRaw(action, { _csrf: token, ...fields });
   }
 
-  async postRaw(url: string, fields: Record<string, string>) {
+  /** Posts `fields` as a form (repeated names as pairs, as checkboxes send them), no token added. */
+  async postRaw(url: string, fields: Record<string, string> | [string, string][]) {
     const response = await this.app.inject({
       method: 'POST',
       url,

@@ -33,12 +33,7 @@ async function postForm(session: Session, formUrl: string, fields: [string, stri
   const page = await session.get(formUrl);
   const token = /name="_csrf" value="([^"]+)"/.exec(page.body)?.[1];
   if (!token) throw new Error(`No CSRF token on ${formUrl} (status ${page.statusCode})`);
-  return t.app.inject({
-    method: 'POST',
-    url: formUrl,
-    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: session.cookie },
-    payload: new URLSearchParams([['_csrf', token], ...fields]).toString(),
-  });
+  return session.postRaw(formUrl, [['_csrf', token], ...fields]);
 }
 
 /** The rows of a changes table, as text: date | change | what | detail | who; (empty) for an empty cell. */

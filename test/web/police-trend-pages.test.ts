@@ -140,16 +140,11 @@ describe('the links form', () => {
     expect(ids).toHaveLength(7);
     const shown = ids.map((id): [string, string] => ['shown', id]);
     const send = (fields: [string, string][], token?: string) =>
-      t.app.inject({
-        method: 'POST',
-        url,
-        headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: coordinator.cookie },
-        payload: new URLSearchParams([
-          ...(token ? [['_csrf', token] as [string, string]] : []),
-          ['basis', basis],
-          ...fields,
-        ]).toString(),
-      });
+      coordinator.postRaw(url, [
+        ...(token ? [['_csrf', token] as [string, string]] : []),
+        ['basis', basis],
+        ...fields,
+      ]);
     expect((await send(shown)).statusCode).toBe(403);
     const token = /name="_csrf" value="([^"]+)"/.exec(form)![1]!;
 

@@ -7,7 +7,7 @@
  */
 import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { progressUpdates, quarterCycles, users } from '../../src/db/schema.js';
+import { progressUpdates, quarterCycles, sessions, users } from '../../src/db/schema.js';
 import { addDays, londonDate } from '../../src/domain/cycles.js';
 import { systemActor } from '../../src/services/actor.js';
 import type { Actor } from '../../src/services/index.js';
@@ -177,6 +177,44 @@ describe('the update form', () => {
     const again = await helen.get(formUrl(action.id, 3));
     expect(textOf(again.body)).toContain(`Submitted on ${londonDateLong(new Date())}.`);
     expect(again.body).toContain('value="https://example.org/lister-report"');
+  });
+
+  it('says the update was saved on the next page only, and never shows a message the service did not sign', async () => {
+    const action = await newAction();
+    const saved = await helen.post(formUrl(action.id, 3), {
+      quarter: '3',
+      status: 'at_risk',
+      text: 'Venue lost: looking for another',
+      evidenceUrl: '',
+      intent: 'submit',
+    });
+    expect(saved.statusCode).toBe(303);
+    // The message travels in a cookie of its own: the session's row is not written for it.
+    expect(String(saved.headers['set-cookie'])).toMatch(/pp_flash=[^;]+; Max-Age=600; Path=\/; HttpOnly/);
+    const [session] = await t.database.db
+      .select({ data: sessions.data })
+      .from(sessions)
+      .where(eq(sessions.sid, helen.sid));
+    expect(JSON.stringify(session!.data)).not.toContain('has been submitted');
+    const aimPage = `${base}/aims/${scratchAimNumber}`;
+    expect(flashOf((await helen.get(aimPage)).body)).toBe(
+      `Your Q3 update for aim ${scratchAimNumber} has been submitted`,
+    );
+    expect(flashOf((await helen.get(aimPage)).body)).toBe('');
+
+    const forged = (value: string) =>
+      t.app.inject({
+        method: 'GET',
+        url: aimPage,
+        headers: { cookie: `${helen.cookie}; pp_flash=${value}` },
+      });
+    const words = Buffer.from('Your account is locked: call 0900 000 000').toString('base64url');
+    for (const value of [words, `${words}.not-the-signature`]) {
+      const page = await forged(value);
+      expect(page.statusCode).toBe(200);
+      expect(flashOf(page.body)).toBe('');
+      expect(page.body).not.toContain('Your account is locked');
+    }
   });
 
   it('shows the error summary for a submit without a status, keeping what was typed', async () => {

@@ -127,12 +127,13 @@ export function registerAccountRoutes(app: FastifyInstance, services: Services, 
         values,
         links(request),
       );
-      request.session.flash =
+      reply.flash(
         result.delivery === 'failed'
           ? `The invitation to ${result.email} was saved, but the email could not be sent. The outbox shows why.`
           : result.delivery === 'outbox'
             ? `An invitation for ${result.email} is in the outbox. Send them the link from there.`
-            : `An invitation has been sent to ${result.email}`;
+            : `An invitation has been sent to ${result.email}`,
+      );
       return reply.redirect(page.people, 303);
     } catch (error) {
       if (!(error instanceof ValidationError)) throw error;
@@ -156,10 +157,10 @@ export function registerAccountRoutes(app: FastifyInstance, services: Services, 
         page.partnership.id,
         id(request.params.id),
       );
-      request.session.flash = `The invitation to ${email} has been withdrawn: its link no longer works`;
+      reply.flash(`The invitation to ${email} has been withdrawn: its link no longer works`);
     } catch (error) {
       if (!(error instanceof ValidationError)) throw error;
-      request.session.flash = error.problems[0]?.message;
+      reply.flash(error.problems[0]?.message);
     }
     return reply.redirect(page.people, 303);
   });
@@ -212,9 +213,11 @@ export function registerAccountRoutes(app: FastifyInstance, services: Services, 
         membershipId,
         values,
       );
-      request.session.flash = `${result.name} is now a ${roleWords(result.role)}${
-        result.reviewsUpdates ? ' who reviews quarterly updates' : ''
-      }`;
+      reply.flash(
+        `${result.name} is now a ${roleWords(result.role)}${
+          result.reviewsUpdates ? ' who reviews quarterly updates' : ''
+        }`,
+      );
       return reply.redirect(page.people, 303);
     } catch (error) {
       if (error instanceof ValidationError) return again(400, formErrors(error.problems));
@@ -260,7 +263,7 @@ export function registerAccountRoutes(app: FastifyInstance, services: Services, 
           );
           // Their sessions are gone from the store; this one must not be saved back.
           if (sessionsEnded && userId === request.user?.id) await request.session.regenerate();
-          request.session.flash = `${name} has been deactivated: they can no longer use this partnership’s plan`;
+          reply.flash(`${name} has been deactivated: they can no longer use this partnership’s plan`);
         } else {
           const { name } = await services.accounts.reactivateMember(
             page.actor,
@@ -268,7 +271,7 @@ export function registerAccountRoutes(app: FastifyInstance, services: Services, 
             membershipId,
             values,
           );
-          request.session.flash = `${name} has been reactivated`;
+          reply.flash(`${name} has been reactivated`);
         }
         // Deactivating yourself (allowed when another coordinator remains) leaves nothing to see here.
         const stillCoordinator = request.user
@@ -363,7 +366,7 @@ export function registerAccountRoutes(app: FastifyInstance, services: Services, 
           request.session.userId = result.user.id;
           await services.users.recordSignIn(result.user, 'signed-in');
         }
-        request.session.flash = `You have joined as a ${roleWords(result.role)}`;
+        reply.flash(`You have joined as a ${roleWords(result.role)}`);
         return reply.redirect(`/p/${result.partnershipSlug}`, 303);
       } catch (error) {
         if (error instanceof InvalidLinkError) return invalidLink(reply, error);
@@ -431,7 +434,7 @@ export function registerAccountRoutes(app: FastifyInstance, services: Services, 
         const { email } = await services.accounts.resetPassword(token, { password: values.password });
         // Every session of the account has ended, this one too if it was theirs.
         if (!request.user || request.user.email === email) await request.session.regenerate();
-        request.session.flash = 'Your password has been changed. Sign in with your new password.';
+        reply.flash('Your password has been changed. Sign in with your new password.');
         return reply.redirect('/sign-in', 303);
       } catch (error) {
         if (error instanceof InvalidLinkError) return invalidLink(reply, error);
@@ -485,7 +488,7 @@ export function registerAccountRoutes(app: FastifyInstance, services: Services, 
         ...formErrors(error.problems),
       });
     }
-    request.session.flash = 'Your password has been changed. You have been signed out on every other device.';
+    reply.flash('Your password has been changed. You have been signed out on every other device.');
     return reply.redirect('/account', 303);
   });
 
@@ -494,7 +497,7 @@ export function registerAccountRoutes(app: FastifyInstance, services: Services, 
     await services.accounts.signOutEverywhere(user.id);
     // The store has forgotten this session too; a fresh one carries the message.
     await request.session.regenerate();
-    request.session.flash = 'You have been signed out on every device, including this one.';
+    reply.flash('You have been signed out on every device, including this one.');
     return reply.redirect('/sign-in', 303);
   });
 }

@@ -111,10 +111,10 @@ export function registerApiTokenRoutes(app: FastifyInstance, services: Services)
         page.partnership.id,
         id(request.params.id),
       );
-      request.session.flash = `The API token “${name}” has been revoked: it no longer works`;
+      reply.flash(`The API token “${name}” has been revoked: it no longer works`);
     } catch (error) {
       if (!(error instanceof ValidationError)) throw error;
-      request.session.flash = error.problems[0]?.message;
+      reply.flash(error.problems[0]?.message);
     }
     return reply.redirect(page.tokens, 303);
   });

@@ -141,7 +141,7 @@ async function submit(
     }
     throw error;
   }
-  reply.request.session.flash = done.flash;
+  reply.flash(done.flash);
   return reply.redirect(done.to, 303);
 }
 

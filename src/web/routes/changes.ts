@@ -137,7 +137,7 @@ export function registerChangesRoutes(app: FastifyInstance, services: Services):
       }
       throw error;
     }
-    reply.request.session.flash = done.flash;
+    reply.flash(done.flash);
     return reply.redirect(done.to, 303);
   };
 
@@ -248,7 +248,7 @@ export function registerChangesRoutes(app: FastifyInstance, services: Services):
         }
         throw error;
       }
-      request.session.flash = `You archived ${item.name}. It no longer shows in the live plan; its history is kept.`;
+      reply.flash(`You archived ${item.name}. It no longer shows in the live plan; its history is kept.`);
       return reply.redirect(item.back, 303);
     },
   );

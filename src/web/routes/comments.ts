@@ -53,7 +53,7 @@ export function registerCommentRoutes(app: FastifyInstance, services: Services):
       }
       throw error;
     }
-    request.session.flash = `Your comment on aim ${aim.number} has been added`;
+    reply.flash(`Your comment on aim ${aim.number} has been added`);
     return reply.redirect(`${page.base}/aims/${aim.number}/comments#comments`, 303);
   });
 
@@ -98,8 +98,7 @@ export function registerCommentRoutes(app: FastifyInstance, services: Services):
         }
         throw error;
       }
-      request.session.flash =
-        'The comment has been archived. It no longer shows here; the audit trail keeps it.';
+      reply.flash('The comment has been archived. It no longer shows here; the audit trail keeps it.');
       return reply.redirect(`${page.base}/aims/${aim.number}/comments`, 303);
     },
   );

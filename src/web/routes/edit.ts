@@ -65,7 +65,7 @@ async function submit(
     }
     throw error;
   }
-  reply.request.session.flash = done.flash;
+  reply.flash(done.flash);
   return reply.redirect(done.to, 303);
 }
 
@@ -344,7 +344,7 @@ export function registerEditRoutes(app: FastifyInstance, services: Services): vo
         }
         throw error;
       }
-      request.session.flash = `You archived ${item.name}. It no longer shows in the live plan; its history is kept.`;
+      reply.flash(`You archived ${item.name}. It no longer shows in the live plan; its history is kept.`);
       return reply.redirect(('after' in item && item.after) || item.back, 303);
     });
 

@@ -232,7 +232,7 @@ async function submit(
     }
     throw error;
   }
-  reply.request.session.flash = done.flash;
+  reply.flash(done.flash);
   return reply.redirect(done.to, 303);
 }
 
@@ -448,7 +448,9 @@ export function registerFundingRoutes(app: FastifyInstance, services: Services):
         }
         throw error;
       }
-      request.session.flash = `You archived the funding line of ${formatPence(line.amountPence)} from ${line.source}. It no longer shows or counts in the totals; its history is kept.`;
+      reply.flash(
+        `You archived the funding line of ${formatPence(line.amountPence)} from ${line.source}. It no longer shows or counts in the totals; its history is kept.`,
+      );
       return reply.redirect(view.back, 303);
     },
   );

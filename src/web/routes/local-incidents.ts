@@ -389,9 +389,10 @@ export function registerLocalIncidentRoutes(app: FastifyInstance, services: Serv
         uploadIdOf(request.params),
       );
       const kinds = result.kinds.map((k) => INCIDENT_KIND_LABELS[k].toLowerCase()).join(' and ');
-      request.session.flash =
+      reply.flash(
         `Imported ${kinds} counts for ${countOf(result.months, 'month')} from ${result.filename}` +
-        (result.replaced ? `, replacing ${countOf(result.replaced, 'count')} held before` : '');
+          (result.replaced ? `, replacing ${countOf(result.replaced, 'count')} held before` : ''),
+      );
       return reply.redirect(base(p), 303);
     },
   );
@@ -475,7 +476,7 @@ export function registerLocalIncidentRoutes(app: FastifyInstance, services: Serv
       }
       throw error;
     }
-    request.session.flash = 'Saved the district and its neighbours';
+    reply.flash('Saved the district and its neighbours');
     return reply.redirect(base(p), 303);
   });
 
@@ -500,9 +501,10 @@ export function registerLocalIncidentRoutes(app: FastifyInstance, services: Serv
         [{ name: file.filename, data: file.data }],
         p.partnership,
       );
-      request.session.flash =
+      reply.flash(
         `Imported DEFRA’s fly-tipping ${result!.kind} from ${result!.file}: ` +
-        `${countOf(result!.authorities, 'authority', 'authorities')}, ${yearLabel(result!.years[0]!)} to ${yearLabel(result!.years.at(-1)!)}`;
+          `${countOf(result!.authorities, 'authority', 'authorities')}, ${yearLabel(result!.years[0]!)} to ${yearLabel(result!.years.at(-1)!)}`,
+      );
     } catch (error) {
       if (error instanceof DefraFileError) {
         return refuse(`${file.filename} cannot be imported: nothing was written`, error.message.split('\n'));

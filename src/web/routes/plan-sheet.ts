@@ -176,9 +176,11 @@ export function registerPlanSheetRoutes(app: FastifyInstance, services: Services
         reply.code(409);
         return previewPage(reply, page, uploadId, { preview: result.preview, planChanged: true });
       }
-      request.session.flash = result.unchanged
-        ? `${result.filename} changed nothing in the plan`
-        : `Imported ${result.filename}: ${describeCounts(result.counts)}`;
+      reply.flash(
+        result.unchanged
+          ? `${result.filename} changed nothing in the plan`
+          : `Imported ${result.filename}: ${describeCounts(result.counts)}`,
+      );
       return reply.redirect(pagePath(page), 303);
     },
   );

@@ -297,9 +297,11 @@ export function registerPoliceTrendRoutes(app: FastifyInstance, services: Servic
       }
       throw error;
     }
-    request.session.flash = suggested
-      ? 'The crime types suggested by the priorities’ titles are now linked to them'
-      : 'The crime types linked to the priorities have been saved';
+    reply.flash(
+      suggested
+        ? 'The crime types suggested by the priorities’ titles are now linked to them'
+        : 'The crime types linked to the priorities have been saved',
+    );
     return reply.redirect(`${page.evidence}/crime/priorities`, 303);
   });
 
@@ -344,7 +346,7 @@ export function registerPoliceTrendRoutes(app: FastifyInstance, services: Servic
       }
       throw error;
     }
-    request.session.flash = 'The area has been saved and its counts recounted';
+    reply.flash('The area has been saved and its counts recounted');
     return reply.redirect(`${page.evidence}/area`, 303);
   });
 }

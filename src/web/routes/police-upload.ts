@@ -120,7 +120,7 @@ export function registerPoliceUploadRoutes(app: FastifyInstance, services: Servi
         const next =
           ids.length === 1 ? `${page.evidence}/police-uk/imports/${ids[0]}` : `${page.evidence}/police-uk`;
         if (ids.length > 1) {
-          request.session.flash = `${ids.length} files are importing one after another: see their progress below.`;
+          reply.flash(`${ids.length} files are importing one after another: see their progress below.`);
         }
         return reply.redirect(next, 303);
       } catch (error) {

@@ -262,7 +262,7 @@ export function registerProgressRoutes(app: FastifyInstance, services: Services)
       );
     }
     const place = saved.place!;
-    request.session.flash = savedMessage(quarter ?? 1, place.aimNumber, saved, intent);
+    reply.flash(savedMessage(quarter ?? 1, place.aimNumber, saved, intent));
     return reply.redirect(returnTo ?? `${base}/aims/${place.aimNumber}#action-${place.actionNumber}`, 303);
   });
 
@@ -392,14 +392,15 @@ export function registerProgressRoutes(app: FastifyInstance, services: Services)
     const n = saved.length;
     const closed = cyclePhase(ctx.cycle) === 'closed';
     const actions = `${n} action${n === 1 ? '' : 's'}`;
-    request.session.flash =
+    reply.flash(
       n === 0
         ? 'Nothing was saved: no update was entered or changed'
         : closed
           ? `Your amendments to Q${ctx.quarter} for ${actions} have been saved`
           : intent === 'draft'
             ? `Your Q${ctx.quarter} updates for ${actions} have been saved as drafts`
-            : `Your Q${ctx.quarter} updates for ${actions} have been submitted`;
+            : `Your Q${ctx.quarter} updates for ${actions} have been submitted`,
+    );
     return reply.redirect(ctx.url, 303);
   });
 }

@@ -136,10 +136,11 @@ export function registerPublicRoutes(app: FastifyInstance, services: Services): 
       page.partnership.id,
       page.tree.plan.year,
     );
-    request.session.flash =
+    reply.flash(
       numbers.length === 0
         ? 'Every aim was already published'
-        : `Published ${numbers.length} ${numbers.length === 1 ? 'aim' : 'aims'} on the public page`;
+        : `Published ${numbers.length} ${numbers.length === 1 ? 'aim' : 'aims'} on the public page`,
+    );
     return reply.redirect(`${page.base}/public`, 303);
   });
 
@@ -171,10 +172,11 @@ export function registerPublicRoutes(app: FastifyInstance, services: Services): 
             ]),
           });
         }
-        request.session.flash =
+        reply.flash(
           which === 'publish'
             ? `Aim ${number} is published on the public page`
-            : `Aim ${number} is no longer on the public page`;
+            : `Aim ${number} is no longer on the public page`,
+        );
         return reply.redirect(`${page.base}/public#aim-${number}`, 303);
       },
     );
@@ -228,12 +230,13 @@ export function registerPublicRoutes(app: FastifyInstance, services: Services): 
           Number.isSafeInteger(id) && id > 0 ? id : 0,
           body,
         );
-        request.session.flash =
+        reply.flash(
           saved.publicText === null
             ? `The text for residents was cleared: the public page shows the status alone`
             : saved.redacted
               ? 'The text for residents is saved. Names in it were replaced by organisations'
-              : 'The text for residents is saved';
+              : 'The text for residents is saved',
+        );
         return reply.redirect(`${page.base}/public/aims/${saved.aimNumber}#update-${id}`, 303);
       } catch (error) {
         if (!(error instanceof ConflictError) && !(error instanceof ValidationError)) throw error;

@@ -339,7 +339,7 @@ export function registerQuarterRoutes(app: FastifyInstance, services: Services, 
     requireCoordinator(page);
     // Opened already (in another tab, or by another coordinator): its board says how it stands.
     const alreadyOpened = (message: string) => {
-      request.session.flash = `${message}: nothing has been sent again`;
+      reply.flash(`${message}: nothing has been sent again`);
       return reply.redirect(page.qbase, 303);
     };
     if (await services.cycles.get(page.actor, page.tree.plan.id, page.quarter)) {
@@ -379,7 +379,7 @@ export function registerQuarterRoutes(app: FastifyInstance, services: Services, 
       const nobody = result.notRequested
         ? `; ${countOf(result.notRequested, 'action has', 'actions have')} nobody to ask`
         : '';
-      request.session.flash = `Q${page.quarter} is open: ${asked}${nobody}${result.emails ? outboxNote : ''}`;
+      reply.flash(`Q${page.quarter} is open: ${asked}${nobody}${result.emails ? outboxNote : ''}`);
     } catch (error) {
       if (!(error instanceof ValidationError)) throw error;
       // The quarter field is the address's: a problem with it means it was opened meanwhile.
@@ -396,23 +396,27 @@ export function registerQuarterRoutes(app: FastifyInstance, services: Services, 
     requireCoordinator(page);
     const cycle = await services.cycles.get(page.actor, page.tree.plan.id, page.quarter);
     if (cycle?.phase !== 'open') {
-      request.session.flash = cycle
-        ? `Q${page.quarter} is closed: nobody more can be asked for its updates`
-        : `Q${page.quarter} is not open for updates yet`;
+      reply.flash(
+        cycle
+          ? `Q${page.quarter} is closed: nobody more can be asked for its updates`
+          : `Q${page.quarter} is not open for updates yet`,
+      );
       return reply.redirect(page.qbase, 303);
     }
     try {
       const result = await services.cycles.requestOutstanding(page.actor, cycle.id, links(request));
-      request.session.flash = result.requested
-        ? `Asked for ${countOf(result.requested, 'more update', 'more updates')}: ${countOf(
-            result.emails,
-            'lead officer was',
-            'lead officers were',
-          )} ${viaOutbox ? 'asked' : 'emailed'}${result.emails ? outboxNote : ''}`
-        : 'There was nobody new to ask: every action with someone to ask had been asked already';
+      reply.flash(
+        result.requested
+          ? `Asked for ${countOf(result.requested, 'more update', 'more updates')}: ${countOf(
+              result.emails,
+              'lead officer was',
+              'lead officers were',
+            )} ${viaOutbox ? 'asked' : 'emailed'}${result.emails ? outboxNote : ''}`
+          : 'There was nobody new to ask: every action with someone to ask had been asked already',
+      );
     } catch (error) {
       if (!(error instanceof ValidationError || error instanceof ConflictError)) throw error;
-      request.session.flash = error instanceof ValidationError ? error.problems[0]?.message : error.message;
+      reply.flash(error instanceof ValidationError ? error.problems[0]?.message : error.message);
     }
     return reply.redirect(page.qbase, 303);
   });
@@ -479,7 +483,7 @@ export function registerQuarterRoutes(app: FastifyInstance, services: Services, 
       const values = formBody(request.body);
       const what = `The ${ctx.page.label} update for aim ${ctx.aim.number}, action ${ctx.index}`;
       if (!ctx.update) {
-        request.session.flash = `${what} has not been sent yet: there is nothing to review`;
+        reply.flash(`${what} has not been sent yet: there is nothing to review`);
         return reply.redirect(ctx.page.qbase, 303);
       }
       try {
@@ -489,12 +493,13 @@ export function registerQuarterRoutes(app: FastifyInstance, services: Services, 
           { decision: values.decision, comment: values.comment, version: values.version },
           links(request),
         );
-        request.session.flash =
+        reply.flash(
           result.state === 'accepted'
             ? `${what} has been accepted`
             : `${what} has been returned to the lead officer${
                 result.emails ? ` (${countOf(result.emails, 'email', 'emails')} sent)` : ''
-              }`;
+              }`,
+        );
         return reply.redirect(ctx.page.qbase, 303);
       } catch (error) {
         if (error instanceof ValidationError) {
@@ -534,11 +539,11 @@ export function registerQuarterRoutes(app: FastifyInstance, services: Services, 
     requireCoordinator(page);
     const cycle = await services.cycles.get(page.actor, page.tree.plan.id, page.quarter);
     if (!cycle) {
-      request.session.flash = `Q${page.quarter} has not been opened for updates, so there is nothing to close`;
+      reply.flash(`Q${page.quarter} has not been opened for updates, so there is nothing to close`);
       return { redirect: reply.redirect(page.qbase, 303) };
     }
     if (cycle.phase === 'closed') {
-      request.session.flash = `Q${page.quarter} is already closed: this is what the board was shown`;
+      reply.flash(`Q${page.quarter} is already closed: this is what the board was shown`);
       return { redirect: reply.redirect(`${page.qbase}/snapshot`, 303) };
     }
     return { page, cycle };
@@ -631,7 +636,7 @@ export function registerQuarterRoutes(app: FastifyInstance, services: Services, 
       if (error instanceof ConflictError) {
         const now = await services.cycles.get(page.actor, page.tree.plan.id, page.quarter);
         if (now?.phase === 'closed') {
-          request.session.flash = `Q${page.quarter} had already been closed: this is what the board was shown`;
+          reply.flash(`Q${page.quarter} had already been closed: this is what the board was shown`);
           return reply.redirect(`${page.qbase}/snapshot`, 303);
         }
         reply.code(409);
@@ -643,7 +648,7 @@ export function registerQuarterRoutes(app: FastifyInstance, services: Services, 
       }
       throw error;
     }
-    request.session.flash = `${page.label} is closed: the report as the board sees it is frozen`;
+    reply.flash(`${page.label} is closed: the report as the board sees it is frozen`);
     return reply.redirect(`${page.qbase}/snapshot`, 303);
   });
 

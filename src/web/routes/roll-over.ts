@@ -62,9 +62,10 @@ export function registerRollOverRoutes(app: FastifyInstance, services: Services)
       }
       throw error;
     }
-    request.session.flash =
+    reply.flash(
       `The ${target.year} plan has been started with ${created.aims} ` +
-      `${created.aims === 1 ? 'aim' : 'aims'} carried over from ${page.tree.plan.year}`;
+        `${created.aims === 1 ? 'aim' : 'aims'} carried over from ${page.tree.plan.year}`,
+    );
     return reply.redirect(view.targetHref, 303);
   });
 }

@@ -203,7 +203,7 @@ export function registerWordImportRoutes(app: FastifyInstance, services: Service
       }
       throw error;
     }
-    request.session.flash = 'The preview shows your changes. Check it, then save the plan.';
+    reply.flash('The preview shows your changes. Check it, then save the plan.');
     return reply.redirect(`${page.start}/${id}`, 303);
   });
 
