@@ -15,7 +15,15 @@ export interface AuditInput {
 
 /** Appends one event to the audit trail, inside the caller's transaction. */
 export async function recordAudit(tx: Tx, actor: Actor, input: AuditInput): Promise<void> {
-  await tx.insert(auditEvents).values({
+  await auditInsert(tx, actor, input);
+}
+
+/**
+ * The insert of one audit event, not yet run: recordAudit runs it on its own; a write may run it in
+ * its own statement, as a WITH clause (one round trip to the database instead of two).
+ */
+export function auditInsert(tx: Tx, actor: Actor, input: AuditInput) {
+  return tx.insert(auditEvents).values({
     partnershipId: input.partnershipId,
     actorUserId: actor.userId,
     actorLabel: actor.label,

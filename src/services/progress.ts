@@ -34,7 +34,7 @@ import type { Actor } from './actor.js';
 import { findCycle } from './cycle-read.js';
 import type { CycleRow } from './cycles.js';
 import type { Mailer } from './mail.js';
-import { recordAudit } from './audit.js';
+import { auditInsert, recordAudit } from './audit.js';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from './errors.js';
 
 // ——— The form ———
@@ -380,13 +380,16 @@ async function saveInTransaction(
   actionId: number,
   quarter: Quarter,
   form: ProgressInput,
-  options: { planId?: number; key: (field: string) => string; action?: ActionContext },
+  options: {
+    planId?: number;
+    key: (field: string) => string;
+    /** The action as lockActionForSave read it (locked) in this transaction. */
+    action?: ActionContext;
+  },
 ): Promise<SavedProgress> {
-  const action = options.action ?? (await actionLeadership(tx, actionId));
+  const action = options.action ?? (await lockActionForSave(tx, actionId));
   if (options.planId !== undefined && action.planId !== options.planId) throw new NotFoundError('The action');
   requireProgressWriter(actor, action);
-  // Lock the action row so two first saves of the same quarter queue up rather than collide.
-  await tx.select({ id: t.actions.id }).from(t.actions).where(eq(t.actions.id, actionId)).for('update');
   const cycle = await cycleOf(tx, action.planId, quarter, true);
   const phase = cyclePhase(cycle);
   if (phase === 'closed' && form.intent === 'draft') {
@@ -445,7 +448,31 @@ async function saveInTransaction(
     return { id: row!.id, actionId, version: row!.version, created: true, ...outcome(next, amendment) };
   }
 
+  // The audit event is written by the update's own statement (a WITH clause): when the version
+  // has moved on the update changes nothing and the ConflictError below rolls the event back.
+  const audit = tx.$with('audit').as(
+    auditInsert(tx, actor, {
+      partnershipId: action.partnershipId,
+      kind: amendment ? 'progress.amended' : 'progress.updated',
+      entity: 'progress_update',
+      entityId: existing.id,
+      summary: amendment
+        ? `Amended the ${label} progress update after the quarter was closed`
+        : next.state === 'draft'
+          ? `Saved a draft of the ${label} progress update`
+          : `Changed the ${label} progress update`,
+      before: {
+        status: existing.status,
+        text: existing.text,
+        evidenceUrl: existing.evidenceUrl,
+        state: existing.state,
+        late: existing.late,
+      },
+      after,
+    }).returning({ id: t.auditEvents.id }),
+  );
   const [row] = await tx
+    .with(audit)
     .update(t.progressUpdates)
     .set({
       ...content,
@@ -458,25 +485,6 @@ async function saveInTransaction(
     .where(and(eq(t.progressUpdates.id, existing.id), eq(t.progressUpdates.version, existing.version)))
     .returning();
   if (!row) throw new ConflictError(existing);
-  await recordAudit(tx, actor, {
-    partnershipId: action.partnershipId,
-    kind: amendment ? 'progress.amended' : 'progress.updated',
-    entity: 'progress_update',
-    entityId: existing.id,
-    summary: amendment
-      ? `Amended the ${label} progress update after the quarter was closed`
-      : next.state === 'draft'
-        ? `Saved a draft of the ${label} progress update`
-        : `Changed the ${label} progress update`,
-    before: {
-      status: existing.status,
-      text: existing.text,
-      evidenceUrl: existing.evidenceUrl,
-      state: existing.state,
-      late: existing.late,
-    },
-    after,
-  });
   return { id: row.id, actionId, version: row.version, created: false, ...outcome(next, amendment) };
 }
 
@@ -491,23 +499,33 @@ export interface ActionPlace {
 }
 
 /**
- * The place of a live action (its aim and section live too) in the plan of this partnership and
- * year, in one query; NotFoundError when it is not one of that plan's live actions.
+ * The action an update is saved for, in one query: its leadership (as actionLeadership reads it),
+ * locked FOR UPDATE so that two first saves of the same quarter queue up rather than collide, and,
+ * with `within`, its place in that plan (NotFoundError unless it is one of that plan's live actions,
+ * its aim and section live too). Without `within`, any live action.
  */
-async function actionPlaceIn(
-  db: Db | Tx,
+async function lockActionForSave(
+  tx: Tx,
   actionId: number,
-  plan: { partnershipId: number; year: string },
-): Promise<ActionPlace> {
+  within?: { partnershipId: number; year: string },
+): Promise<ActionContext & { place?: ActionPlace }> {
   if (!Number.isSafeInteger(actionId) || actionId <= 0) throw new NotFoundError('The action');
-  const [row] = await db
+  const [row] = await tx
     .select({
+      partnershipId: t.actions.partnershipId,
+      aimId: t.actions.aimId,
+      planId: t.aims.planId,
       aimNumber: t.aims.number,
       // The tree's order: position, then id, among the aim's live actions.
       actionNumber: sql<number>`(select count(*) from actions s where s.aim_id = ${t.actions.aimId}
         and s.archived_at is null and (s.position, s.id) <= (${t.actions.position}, ${t.actions.id}))`.mapWith(
         Number,
       ),
+      organisationIds: sql<number[]>`array(select p.organisation_id from action_parties p
+        where p.action_id = ${t.actions.id} and p.role = 'lead')`,
+      personIds: sql<number[]>`array(select pp.person_id from action_party_people pp
+        join action_parties p on p.id = pp.action_party_id
+        where p.action_id = ${t.actions.id} and p.role = 'lead')`,
     })
     .from(t.actions)
     .innerJoin(t.aims, eq(t.aims.id, t.actions.aimId))
@@ -517,14 +535,24 @@ async function actionPlaceIn(
       and(
         eq(t.actions.id, actionId),
         isNull(t.actions.archivedAt),
-        isNull(t.aims.archivedAt),
-        isNull(t.sections.archivedAt),
-        eq(t.plans.partnershipId, plan.partnershipId),
-        eq(t.plans.year, plan.year),
+        ...(within
+          ? [
+              isNull(t.aims.archivedAt),
+              isNull(t.sections.archivedAt),
+              eq(t.plans.partnershipId, within.partnershipId),
+              eq(t.plans.year, within.year),
+            ]
+          : []),
       ),
-    );
+    )
+    .for('update', { of: t.actions });
   if (!row) throw new NotFoundError('The action');
-  return row;
+  const { aimNumber, actionNumber, ...action } = row;
+  return {
+    actionId,
+    ...action,
+    ...(within ? { place: { aimNumber, actionNumber } } : {}),
+  };
 }
 
 /**
@@ -546,8 +574,7 @@ export async function saveProgress(
 ): Promise<SavedProgress & { place?: ActionPlace }> {
   const { form, quarter, problems } = checkProgress(input, undefined, true);
   return db.transaction(async (tx) => {
-    const place = options.within ? await actionPlaceIn(tx, actionId, options.within) : undefined;
-    const action = await actionLeadership(tx, actionId);
+    const { place, ...action } = await lockActionForSave(tx, actionId, options.within);
     requireProgressWriter(actor, action);
     if (problems.size || quarter === undefined) {
       throw new ValidationError(listProblems(FORM_ORDER, problems, (f) => f));

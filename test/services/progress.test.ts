@@ -386,6 +386,54 @@ describe('an open quarter', () => {
       },
     });
   });
+
+  it('a change writes one audit event with what it was and what it is, by whom; a stale one writes none', async () => {
+    const first = await saveProgress(database.db, lead, mine, {
+      quarter: 2,
+      status: 'at_risk',
+      text: 'Slow start',
+      version: (await getProgress(database.db, mine, 2))?.version,
+    });
+    const events = async () =>
+      queryRows<{
+        kind: string;
+        entity_id: string;
+        actor_label: string;
+        summary: string;
+        before: unknown;
+        after: unknown;
+      }>(
+        database.db,
+        sql`select kind, entity_id, actor_label, summary, before, after from audit_events order by id`,
+      );
+    const before = (await events()).length;
+    const changed = await saveProgress(database.db, lead, mine, {
+      quarter: 2,
+      status: 'on_track',
+      text: 'Caught up',
+      version: first.version,
+    });
+    expect(changed.version).toBe(first.version + 1);
+    const after = await events();
+    expect(after).toHaveLength(before + 1);
+    expect(after.at(-1)).toMatchObject({
+      kind: 'progress.updated',
+      entity_id: String(first.id),
+      actor_label: lead.label,
+      summary: 'Changed the Q2 progress update',
+      before: { status: 'at_risk', text: 'Slow start', state: 'submitted' },
+      after: { actionId: mine, quarter: 2, status: 'on_track', text: 'Caught up', state: 'submitted' },
+    });
+    await expect(
+      saveProgress(database.db, lead, mine, {
+        quarter: 2,
+        status: 'off_track',
+        text: 'Stale',
+        version: first.version,
+      }),
+    ).rejects.toBeInstanceOf(ConflictError);
+    expect(await events()).toHaveLength(before + 1);
+  });
 });
 
 describe('after the quarter is closed', () => {
