@@ -58,9 +58,12 @@ export function awaitsSubmission(state: SubmissionState): boolean {
   return state === 'requested' || state === 'draft' || state === 'returned';
 }
 
+/** One formatter, made once: making one (as toLocaleDateString with options does) costs more than using it. */
+const LONDON_DAY = new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/London' });
+
 /** The calendar date in Europe/London, as YYYY-MM-DD. */
 export function londonDate(at: Date): string {
-  return at.toLocaleDateString('en-CA', { timeZone: 'Europe/London' });
+  return LONDON_DAY.format(at);
 }
 
 const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;

@@ -53,11 +53,7 @@ import {
   ValidationError,
 } from './errors.js';
 import { getPartnershipBySlug } from './plan-read.js';
-
-/** Today in London, YYYY-MM-DD. */
-export function londonDay(now: Date): string {
-  return now.toLocaleDateString('en-CA', { timeZone: 'Europe/London' });
-}
+import { londonDate } from '../domain/cycles.js';
 
 const ENTITY = 'case_review';
 
@@ -711,7 +707,7 @@ export async function createCaseReview(
   for (let attempt = 1; ; attempt++) {
     try {
       return await db.transaction(async (tx) => {
-        const form = await checkApplication(tx, partnershipId, input, londonDay(now));
+        const form = await checkApplication(tx, partnershipId, input, londonDate(now));
         const rule = ruleOf(await readSettings(tx, partnershipId));
         const decision = decideThreshold(
           form.complaints.map((c) => c.complainedOn),
@@ -778,7 +774,7 @@ export async function updateCaseReviewApplication(
         'Its personal details have been redacted: the application can no longer be changed',
       );
     }
-    const form = await checkApplication(tx, partnershipId, input, londonDay(now));
+    const form = await checkApplication(tx, partnershipId, input, londonDate(now));
     if (!version.success)
       throw new ValidationError([{ field: 'form', message: 'Reload the page and try again' }]);
     if (before.version !== version.data) throw new ConflictError(before);
@@ -907,7 +903,7 @@ export async function recordCaseReview(
     const problems = parsed.success ? [] : problemsOf(parsed.error);
     if (parsed.success) {
       const { reviewOn, panel } = parsed.data;
-      if (!notFuture(reviewOn, londonDay(now))) {
+      if (!notFuture(reviewOn, londonDate(now))) {
         problems.push({ field: 'reviewOn', message: 'The date of the review must be today or in the past' });
       } else if (reviewOn !== '' && reviewOn < before.receivedOn) {
         problems.push({
@@ -974,7 +970,7 @@ export async function saveCaseReviewOutcome(
     const problems = parsed.success ? [] : problemsOf(parsed.error);
     if (parsed.success) {
       const { closedOn } = parsed.data;
-      if (!notFuture(closedOn, londonDay(now))) {
+      if (!notFuture(closedOn, londonDate(now))) {
         problems.push({ field: 'closedOn', message: 'The date closed must be today or in the past' });
       } else if (closedOn !== '' && closedOn < before.receivedOn) {
         problems.push({
@@ -1067,7 +1063,7 @@ export async function addRecommendation(
   return db.transaction(async (tx) => {
     // Adding one changes nothing already there: no version to check.
     const review = await caseForUpdate(tx, actor, partnershipId, caseId, undefined, false);
-    const form = checkRecommendation(input, londonDay(now));
+    const form = checkRecommendation(input, londonDate(now));
     if (!review.reviewOn) {
       throw new ValidationError([{ field: 'text', message: 'Record the review before its recommendations' }]);
     }
@@ -1154,7 +1150,7 @@ export async function updateRecommendation(
       recommendationId,
       (input as { version?: unknown })?.version,
     );
-    const form = checkRecommendation(input, londonDay(now));
+    const form = checkRecommendation(input, londonDate(now));
     const [after] = await tx
       .update(t.caseReviewRecommendations)
       .set({ ...form, version: row.version + 1 })
@@ -1236,7 +1232,7 @@ export async function redactDueCaseReviews(
   if (!actor.system)
     throw new ForbiddenError('Redaction runs on the server’s schedule or at the command line');
   const now = options.now ?? new Date();
-  const today = londonDay(now);
+  const today = londonDate(now);
   const dryRun = options.dryRun ?? false;
   return db.transaction(async (tx) => {
     const due = await queryRows<{ id: number; partnership_id: number; reference: string; due_on: string }>(
@@ -1297,7 +1293,7 @@ export function dailyRedactionJob(db: Db, actor: Actor, clock: () => Date = () =
   let lastDay: string | undefined;
   return async (): Promise<{ redacted: number } | { skipped: true }> => {
     const now = clock();
-    const today = londonDay(now);
+    const today = londonDate(now);
     if (lastDay === today) return { skipped: true };
     const result = await redactDueCaseReviews(db, actor, { now });
     lastDay = today;

@@ -33,6 +33,7 @@ import type { PlanFileFundingLine, PlanFilePlan } from '../domain/plan-file.js';
 import { getPartnershipById, type PlanTree } from './plan-read.js';
 import { actionsLeadership } from './progress.js';
 import { assertMayRead as assertMayReadPlan } from './plan-view.js';
+import { londonDate } from '../domain/cycles.js';
 
 const AMOUNT_MESSAGE = 'Enter the amount in pounds, like 10,000 or 10000.50';
 const SPENT_MESSAGE = 'Enter the spent to date in pounds, like 2,500, or leave it blank for none';
@@ -504,10 +505,6 @@ export async function archiveFundingLine(db: Db, actor: Actor, id: number, expec
 
 // ——— The PCC's half-year budget report ———
 
-function londonDay(now: Date): string {
-  return now.toLocaleDateString('en-CA', { timeZone: 'Europe/London' });
-}
-
 /** The report for one half of a plan year: what the DOCX and XLSX are written from. */
 export async function pccBudgetReport(
   db: Db,
@@ -562,7 +559,7 @@ export async function pccBudgetReport(
     planYear: plan.year,
     planTitle: plan.title,
     half,
-    preparedOn: londonDay(now),
+    preparedOn: londonDate(now),
     lines: forReport,
     sectionOrder: sections.map((s) => `${s.number}. ${s.title}`),
     priorityOrder: priorities.map((p) => p.title),

@@ -15,6 +15,7 @@ import type { Actor } from './actor.js';
 import { recordAudit } from './audit.js';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError, validate } from './errors.js';
 import { actionLeadership } from './progress.js';
+import { londonDate } from '../domain/cycles.js';
 
 function requireCoordinator(actor: Actor, partnershipId: number): void {
   if (actor.system) return;
@@ -79,11 +80,6 @@ async function planOf(tx: Tx, planId: number) {
   const [plan] = await tx.select().from(t.plans).where(eq(t.plans.id, planId));
   if (!plan) throw new NotFoundError('The plan');
   return plan;
-}
-
-/** Today in London, as a date; aims created once the plan year has begun are "Added <month year>". */
-function londonToday(now: Date): string {
-  return now.toLocaleDateString('en-CA', { timeZone: 'Europe/London' });
 }
 
 // ——— Sections ———
@@ -219,7 +215,7 @@ export async function createAim(db: Db, actor: Actor, sectionId: number, input: 
       ]);
     }
     const plan = await planOf(tx, section.planId);
-    const today = londonToday(now);
+    const today = londonDate(now);
     const addedOn = today > plan.startsOn ? today : null;
     const [{ next } = { next: 1 }] = await tx
       .select({ next: sql<number>`coalesce(max(${t.aims.position}), 0)::int + 1` })

@@ -12,6 +12,7 @@ import { aimTabs } from '../aim-tabs.js';
 import { partnershipContext } from '../context.js';
 import { formErrors } from '../forms.js';
 import { loadPlanPage } from './plan.js';
+import { londonDate } from '../../domain/cycles.js';
 
 type AimParams = { slug: string; year: string; number: string };
 type Query = Record<string, string | string[] | undefined>;
@@ -102,10 +103,6 @@ function dateItems(prefix: 'from' | 'to', values: Record<string, string>, wrong:
   }));
 }
 
-function londonDay(date: Date): string {
-  return date.toLocaleDateString('en-CA', { timeZone: 'Europe/London' });
-}
-
 export function registerHistoryRoutes(app: FastifyInstance, services: Services): void {
   app.get<{ Params: AimParams }>('/p/:slug/plans/:year/aims/:number/history', async (request, reply) => {
     const page = await loadPlanPage(services, request, request.params);
@@ -187,7 +184,7 @@ export function registerHistoryRoutes(app: FastifyInstance, services: Services):
       .type('text/csv; charset=utf-8')
       .header(
         'content-disposition',
-        `attachment; filename="${partnership.slug.replace(/[^\w-]/g, '')}-audit-trail-${londonDay(new Date())}.csv"`,
+        `attachment; filename="${partnership.slug.replace(/[^\w-]/g, '')}-audit-trail-${londonDate(new Date())}.csv"`,
       )
       .header('cache-control', 'no-store')
       .send(csv);
