@@ -383,14 +383,14 @@ async function saveInTransaction(
   options: {
     planId?: number;
     key: (field: string) => string;
-    /** The action as lockActionForSave read it (locked) in this transaction. */
-    action?: ActionContext;
+    /** The action as lockActionForSave read it (locked) for this quarter in this transaction. */
+    action?: LockedAction;
   },
 ): Promise<SavedProgress> {
-  const action = options.action ?? (await lockActionForSave(tx, actionId));
+  const action = options.action ?? (await lockActionForSave(tx, actionId, quarter));
   if (options.planId !== undefined && action.planId !== options.planId) throw new NotFoundError('The action');
   requireProgressWriter(actor, action);
-  const cycle = await cycleOf(tx, action.planId, quarter, true);
+  const { cycle } = action;
   const phase = cyclePhase(cycle);
   if (phase === 'closed' && form.intent === 'draft') {
     throw new ValidationError([{ field: options.key('intent'), message: CLOSED_QUARTER_MESSAGE }]);
@@ -498,17 +498,27 @@ export interface ActionPlace {
   actionNumber: number;
 }
 
+/** An action as a save of its update for a quarter reads it (lockActionForSave). */
+interface LockedAction extends ActionContext {
+  /** The quarter's cycle, read FOR SHARE (cycleOf). */
+  cycle: CycleState | undefined;
+  place?: ActionPlace;
+}
+
 /**
- * The action an update is saved for, in one query: its leadership (as actionLeadership reads it),
- * locked FOR UPDATE so that two first saves of the same quarter queue up rather than collide, and,
- * with `within`, its place in that plan (NotFoundError unless it is one of that plan's live actions,
- * its aim and section live too). Without `within`, any live action.
+ * The action an update for `quarter` is saved for, in one query: its leadership (as
+ * actionLeadership reads it), locked FOR UPDATE so that two first saves of the same quarter queue
+ * up rather than collide; the quarter's cycle, read FOR SHARE (see cycleOf); and, with `within`,
+ * its place in that plan (NotFoundError unless it is one of that plan's live actions, its aim and
+ * section live too). Without `within`, any live action.
  */
 async function lockActionForSave(
   tx: Tx,
   actionId: number,
+  /** Undefined when the form has none: no cycle is read (the form is refused). */
+  quarter: Quarter | undefined,
   within?: { partnershipId: number; year: string },
-): Promise<ActionContext & { place?: ActionPlace }> {
+): Promise<LockedAction> {
   if (!Number.isSafeInteger(actionId) || actionId <= 0) throw new NotFoundError('The action');
   const [row] = await tx
     .select({
@@ -526,6 +536,9 @@ async function lockActionForSave(
       personIds: sql<number[]>`array(select pp.person_id from action_party_people pp
         join action_parties p on p.id = pp.action_party_id
         where p.action_id = ${t.actions.id} and p.role = 'lead')`,
+      // A subquery of its own, so that it may lock the cycle's row (there may be no cycle).
+      cycle: sql<[number, string, string | null] | null>`(select json_build_array(c.id, c.due_on, c.closed_at)
+        from quarter_cycles c where c.plan_id = ${t.aims.planId} and c.quarter = ${quarter ?? null} for share)`,
     })
     .from(t.actions)
     .innerJoin(t.aims, eq(t.aims.id, t.actions.aimId))
@@ -547,10 +560,13 @@ async function lockActionForSave(
     )
     .for('update', { of: t.actions });
   if (!row) throw new NotFoundError('The action');
-  const { aimNumber, actionNumber, ...action } = row;
+  const { aimNumber, actionNumber, cycle, ...action } = row;
   return {
     actionId,
     ...action,
+    cycle: cycle
+      ? { id: cycle[0], dueOn: cycle[1], closedAt: cycle[2] === null ? null : new Date(cycle[2]) }
+      : undefined,
     ...(within ? { place: { aimNumber, actionNumber } } : {}),
   };
 }
@@ -574,7 +590,7 @@ export async function saveProgress(
 ): Promise<SavedProgress & { place?: ActionPlace }> {
   const { form, quarter, problems } = checkProgress(input, undefined, true);
   return db.transaction(async (tx) => {
-    const { place, ...action } = await lockActionForSave(tx, actionId, options.within);
+    const { place, ...action } = await lockActionForSave(tx, actionId, quarter, options.within);
     requireProgressWriter(actor, action);
     if (problems.size || quarter === undefined) {
       throw new ValidationError(listProblems(FORM_ORDER, problems, (f) => f));
