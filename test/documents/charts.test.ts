@@ -56,4 +56,17 @@ describe('chart labels', () => {
     ]);
     expect(svg).not.toContain('…');
   });
+
+  it('gives the font once, on the image, for every text to inherit', async () => {
+    const svg = await statusChartSvg([{ label: '1. Divert young people', counts }], {
+      id: 'font',
+      title: 'Statuses',
+      description: 'Figures',
+    });
+    const root = /^<svg\b[^>]*>/.exec(svg)![0];
+    const font = /font-family="([^"]+)"/.exec(root)?.[1];
+    expect(font).toMatch(/system-ui.*sans-serif$/);
+    expect(svg.match(/<text\b/g)!.length).toBeGreaterThan(3);
+    expect(svg.match(/font-family=/g)).toHaveLength(1);
+  });
 });
