@@ -78,6 +78,7 @@ export function createServices(
       getUser: users.getUser,
       getSignedIn: users.getSignedIn,
       getMember: users.getMember,
+      getPartnershipMember: users.getPartnershipMember,
       listMemberships: users.listMemberships,
       recordSignIn: users.recordSignIn,
     }),

@@ -107,7 +107,8 @@ export interface PlanTree {
   sections: SectionNode[];
 }
 
-const partnershipColumns = {
+/** A partnership's columns as PartnershipRow holds them. */
+export const partnershipColumns = {
   id: t.partnerships.id,
   slug: t.partnerships.slug,
   name: t.partnerships.name,

@@ -18,10 +18,7 @@ export async function partnershipContext(
   /** The read stamp (services/read-cache.ts): the page's by default. */
   stamp = request.readStamp,
 ): Promise<RequestContext> {
-  const partnership = await services.plans.getPartnershipBySlug(slug, stamp);
-  const member = request.user
-    ? await services.users.getMember(request.user.id, partnership.id, stamp)
-    : undefined;
+  const { partnership, member } = await services.users.getPartnershipMember(slug, request.user?.id, stamp);
   const actor: Actor = member
     ? services.memberActor(member)
     : {

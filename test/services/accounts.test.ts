@@ -23,12 +23,13 @@ import {
   type AccountsDeps,
 } from '../../src/services/accounts.js';
 import { memberActor, systemActor, type Actor } from '../../src/services/actor.js';
-import { ForbiddenError, ValidationError } from '../../src/services/errors.js';
+import { ForbiddenError, NotFoundError, ValidationError } from '../../src/services/errors.js';
 import { createServices } from '../../src/services/index.js';
 import { Mailer } from '../../src/services/mail.js';
 import { createPartnership } from '../../src/services/partnerships.js';
 import { lockoutMessage } from '../../src/services/sign-in-throttle.js';
-import { addUser, getMember, hashPassword } from '../../src/services/users.js';
+import { getPartnershipBySlug } from '../../src/services/plan-read.js';
+import { addUser, getMember, getPartnershipMember, hashPassword } from '../../src/services/users.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { TEST_PASSWORD } from '../support/password.js';
 
@@ -372,5 +373,54 @@ describe('password hashes', () => {
     }
     // The suite's own (vitest.config.ts): cheaper, still argon2id.
     expect(await hashPassword('a password long enough')).toMatch(/^\$argon2id\$v=19\$m=1024,p=1,t=1\$/);
+  });
+});
+
+describe('a partnership and a member, in one read', () => {
+  it('reads what the partnership and getMember read apart, for a member, an outsider and the deactivated', async () => {
+    const idOf = async (email: string) =>
+      (await rows<{ id: number }>(sql`select id from users where email = ${email}`))[0]!.id;
+    const both = async (email: string | undefined, slug = 'sosafe') =>
+      getPartnershipMember(database.db, slug, email === undefined ? undefined : await idOf(email));
+    const apart = async (email: string) => getMember(database.db, await idOf(email), sosafe);
+
+    const lead = await both('helen.whitehead@sosafe.example');
+    expect(lead.partnership).toEqual(await getPartnershipBySlug(database.db, 'sosafe'));
+    expect(lead.member).toEqual(await apart('helen.whitehead@sosafe.example'));
+    expect(lead.member).toMatchObject({
+      role: 'lead_officer',
+      partnershipId: sosafe,
+      name: 'Helen Whitehead',
+    });
+    expect((await both('board@sosafe.example')).member?.role).toBe('board_member');
+    expect((await both(undefined)).member).toBeUndefined();
+
+    // A member of another partnership is nobody here; an unknown partnership is not found.
+    const outsider = (
+      await rows<{ email: string }>(
+        sql`select u.email from users u where not exists (select 1 from memberships m
+          where m.user_id = u.id and m.partnership_id = ${sosafe}) limit 1`,
+      )
+    )[0]!.email;
+    expect((await both(outsider)).member).toBeUndefined();
+    await expect(both('board@sosafe.example', 'no-such-partnership')).rejects.toBeInstanceOf(NotFoundError);
+
+    // A deactivated membership, or a deactivated account, is no standing at all (as getMember says).
+    const partnerId = await idOf('partner@sosafe.example');
+    try {
+      await rows(
+        sql`update memberships set deactivated_at = now() where user_id = ${partnerId} and partnership_id = ${sosafe}`,
+      );
+      expect((await both('partner@sosafe.example')).member).toBeUndefined();
+      expect(await apart('partner@sosafe.example')).toBeUndefined();
+      await rows(sql`update memberships set deactivated_at = null where user_id = ${partnerId}`);
+      await rows(sql`update users set deactivated_at = now() where id = ${partnerId}`);
+      expect((await both('partner@sosafe.example')).member).toBeUndefined();
+      expect(await apart('partner@sosafe.example')).toBeUndefined();
+    } finally {
+      await rows(sql`update memberships set deactivated_at = null where user_id = ${partnerId}`);
+      await rows(sql`update users set deactivated_at = null where id = ${partnerId}`);
+    }
+    expect((await both('partner@sosafe.example')).member).toEqual(await apart('partner@sosafe.example'));
   });
 });
