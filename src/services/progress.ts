@@ -10,7 +10,7 @@
  */
 import { and, asc, desc, eq, inArray, isNotNull, isNull, lt, ne, or, sql } from 'drizzle-orm';
 import { z } from 'zod';
-import { allQueries, type Db, type Tx } from '../db/client.js';
+import { type Db, type Tx } from '../db/client.js';
 import * as t from '../db/schema.js';
 import {
   cyclePhase,
@@ -179,47 +179,35 @@ export interface ActionContext extends ActionLeadership {
   planId: number;
 }
 
-/** Leadership of live (unarchived) actions; actions not found are missing from the map. */
+/**
+ * An action's leadership as the columns of a query over `actions` joined to `aims`: where it sits,
+ * and its lead organisations and lead people (subqueries, so one row an action).
+ */
+const leadershipColumns = {
+  id: t.actions.id,
+  partnershipId: t.actions.partnershipId,
+  aimId: t.actions.aimId,
+  planId: t.aims.planId,
+  organisationIds: sql<number[]>`array(select p.organisation_id from action_parties p
+    where p.action_id = ${t.actions.id} and p.role = 'lead')`,
+  personIds: sql<number[]>`array(select pp.person_id from action_party_people pp
+    join action_parties p on p.id = pp.action_party_id
+    where p.action_id = ${t.actions.id} and p.role = 'lead')`,
+};
+
+/** Leadership of live (unarchived) actions, in one query; actions not found are missing from the map. */
 export async function actionsLeadership(
   db: Db | Tx,
   actionIds: readonly number[],
 ): Promise<Map<number, ActionContext>> {
   const ids = [...new Set(actionIds)];
-  const result = new Map<number, ActionContext>();
-  if (!ids.length) return result;
+  if (!ids.length) return new Map();
   const actions = await db
-    .select({
-      id: t.actions.id,
-      partnershipId: t.actions.partnershipId,
-      aimId: t.actions.aimId,
-      planId: t.aims.planId,
-    })
+    .select(leadershipColumns)
     .from(t.actions)
     .innerJoin(t.aims, eq(t.aims.id, t.actions.aimId))
     .where(and(inArray(t.actions.id, ids), isNull(t.actions.archivedAt)));
-  if (!actions.length) return result;
-  const [parties, people] = await allQueries(db, [
-    db
-      .select({ actionId: t.actionParties.actionId, organisationId: t.actionParties.organisationId })
-      .from(t.actionParties)
-      .where(and(inArray(t.actionParties.actionId, ids), eq(t.actionParties.role, 'lead'))),
-    db
-      .select({ actionId: t.actionParties.actionId, personId: t.actionPartyPeople.personId })
-      .from(t.actionPartyPeople)
-      .innerJoin(t.actionParties, eq(t.actionParties.id, t.actionPartyPeople.actionPartyId))
-      .where(and(inArray(t.actionParties.actionId, ids), eq(t.actionParties.role, 'lead'))),
-  ]);
-  for (const a of actions) {
-    result.set(a.id, {
-      actionId: a.id,
-      partnershipId: a.partnershipId,
-      aimId: a.aimId,
-      planId: a.planId,
-      organisationIds: parties.filter((p) => p.actionId === a.id).map((p) => p.organisationId),
-      personIds: people.filter((p) => p.actionId === a.id).map((p) => p.personId),
-    });
-  }
-  return result;
+  return new Map(actions.map(({ id, ...action }) => [id, { actionId: id, ...action }]));
 }
 
 export async function actionLeadership(db: Db | Tx, actionId: number): Promise<ActionContext> {
@@ -506,8 +494,8 @@ interface LockedAction extends ActionContext {
 }
 
 /**
- * The action an update for `quarter` is saved for, in one query: its leadership (as
- * actionLeadership reads it), locked FOR UPDATE so that two first saves of the same quarter queue
+ * The action an update for `quarter` is saved for, in one query: its leadership (the columns
+ * actionsLeadership reads), locked FOR UPDATE so that two first saves of the same quarter queue
  * up rather than collide; the quarter's cycle, read FOR SHARE (see cycleOf); and, with `within`,
  * its place in that plan (NotFoundError unless it is one of that plan's live actions, its aim and
  * section live too). Without `within`, any live action.
@@ -522,20 +510,13 @@ async function lockActionForSave(
   if (!Number.isSafeInteger(actionId) || actionId <= 0) throw new NotFoundError('The action');
   const [row] = await tx
     .select({
-      partnershipId: t.actions.partnershipId,
-      aimId: t.actions.aimId,
-      planId: t.aims.planId,
+      ...leadershipColumns,
       aimNumber: t.aims.number,
       // The tree's order: position, then id, among the aim's live actions.
       actionNumber: sql<number>`(select count(*) from actions s where s.aim_id = ${t.actions.aimId}
         and s.archived_at is null and (s.position, s.id) <= (${t.actions.position}, ${t.actions.id}))`.mapWith(
         Number,
       ),
-      organisationIds: sql<number[]>`array(select p.organisation_id from action_parties p
-        where p.action_id = ${t.actions.id} and p.role = 'lead')`,
-      personIds: sql<number[]>`array(select pp.person_id from action_party_people pp
-        join action_parties p on p.id = pp.action_party_id
-        where p.action_id = ${t.actions.id} and p.role = 'lead')`,
       // A subquery of its own, so that it may lock the cycle's row (there may be no cycle).
       cycle: sql<[number, string, string | null] | null>`(select json_build_array(c.id, c.due_on, c.closed_at)
         from quarter_cycles c where c.plan_id = ${t.aims.planId} and c.quarter = ${quarter ?? null} for share)`,
@@ -560,9 +541,9 @@ async function lockActionForSave(
     )
     .for('update', { of: t.actions });
   if (!row) throw new NotFoundError('The action');
-  const { aimNumber, actionNumber, cycle, ...action } = row;
+  const { id, aimNumber, actionNumber, cycle, ...action } = row;
   return {
-    actionId,
+    actionId: id,
     ...action,
     cycle: cycle
       ? { id: cycle[0], dueOn: cycle[1], closedAt: cycle[2] === null ? null : new Date(cycle[2]) }
