@@ -263,6 +263,26 @@ export async function getMember(
   );
 }
 
+/** A member's columns, from `memberships` and its account in `users`. */
+const memberColumns = {
+  userId: t.users.id,
+  name: t.users.name,
+  partnershipId: t.memberships.partnershipId,
+  role: t.memberships.role,
+  organisationId: t.memberships.organisationId,
+  personId: t.memberships.personId,
+  reviewsUpdates: t.memberships.reviewsUpdates,
+};
+
+/** The member read with memberColumns; none when either side is missing (left joined). */
+function memberOf(
+  row: { userId: number | null; role: string | null } | null | undefined,
+): Member | undefined {
+  return row && row.userId !== null && row.role !== null
+    ? ({ ...row, role: row.role as Role } as Member)
+    : undefined;
+}
+
 /**
  * The partnership of `slug` (NotFoundError without one) and the user's standing in it (as getMember
  * reads it), in one query: the two reads a partnership's every request starts with, made again after
@@ -278,14 +298,7 @@ export async function getPartnershipMember(
     return { partnership: await getPartnershipBySlug(db, slug, stamp), member: undefined };
   return cachedRead(db, stamp, `partnership-member:${slug}:${userId}`, async () => {
     const [row] = await db
-      .select({
-        ...partnershipColumns,
-        memberName: t.users.name,
-        role: t.memberships.role,
-        organisationId: t.memberships.organisationId,
-        personId: t.memberships.personId,
-        reviewsUpdates: t.memberships.reviewsUpdates,
-      })
+      .select({ partnership: partnershipColumns, member: memberColumns })
       .from(t.partnerships)
       .leftJoin(
         t.memberships,
@@ -295,40 +308,17 @@ export async function getPartnershipMember(
           isNull(t.memberships.deactivatedAt),
         ),
       )
+      // A membership of a deactivated account is none.
       .leftJoin(t.users, and(eq(t.users.id, t.memberships.userId), isNull(t.users.deactivatedAt)))
       .where(eq(t.partnerships.slug, slug));
     if (!row) throw new NotFoundError(`The partnership "${slug}"`);
-    const { memberName, role, organisationId, personId, reviewsUpdates, ...partnership } = row;
-    return {
-      partnership,
-      // A membership of a deactivated account is none.
-      member:
-        role !== null && memberName !== null
-          ? {
-              userId,
-              name: memberName,
-              partnershipId: partnership.id,
-              role: role as Role,
-              organisationId,
-              personId,
-              reviewsUpdates: reviewsUpdates!,
-            }
-          : undefined,
-    };
+    return { partnership: row.partnership, member: memberOf(row.member) };
   });
 }
 
 async function readMember(db: Db, userId: number, partnershipId: number): Promise<Member | undefined> {
   const [row] = await db
-    .select({
-      userId: t.users.id,
-      name: t.users.name,
-      partnershipId: t.memberships.partnershipId,
-      role: t.memberships.role,
-      organisationId: t.memberships.organisationId,
-      personId: t.memberships.personId,
-      reviewsUpdates: t.memberships.reviewsUpdates,
-    })
+    .select(memberColumns)
     .from(t.memberships)
     .innerJoin(t.users, eq(t.users.id, t.memberships.userId))
     .where(
@@ -339,7 +329,7 @@ async function readMember(db: Db, userId: number, partnershipId: number): Promis
         isNull(t.users.deactivatedAt),
       ),
     );
-  return row ? { ...row, role: row.role as Role } : undefined;
+  return memberOf(row);
 }
 
 /** The partnerships a user holds a role in, for the start page after sign-in. */
