@@ -12,7 +12,8 @@
  * It shows what a request's cost alone does to p99 and time-outs (no answer in 10 s) once the one
  * thread is busy all the time: 1 ms a request is about the plan page, 11 ms about a progress save on
  * the embedded database; and what the bytes of an answer alone do, with autocannon reading them on
- * the same machine: 366 KB is the dashboard. Prints a table, then one JSON line
+ * the same machine: 366 KB was the dashboard before its tables and charts were made lighter (267 KB
+ * since; BENCH_SATURATION_FILE measures a page as it is). Prints a table, then one JSON line
  * {"bench":"saturation", …}.
  */
 import { spawn } from 'node:child_process';

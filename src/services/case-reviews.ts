@@ -42,6 +42,7 @@ import {
   type Tenure,
   type ThresholdRule,
 } from '../domain/case-reviews.js';
+import { londonDate } from '../domain/cycles.js';
 import type { Role } from '../domain/permissions.js';
 import type { Actor } from './actor.js';
 import { recordAudit } from './audit.js';
@@ -53,7 +54,6 @@ import {
   ValidationError,
 } from './errors.js';
 import { getPartnershipBySlug } from './plan-read.js';
-import { londonDate } from '../domain/cycles.js';
 
 const ENTITY = 'case_review';
 

@@ -9,6 +9,7 @@ import { and, asc, eq, inArray, isNull } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Db, Tx } from '../db/client.js';
 import * as t from '../db/schema.js';
+import { londonDate } from '../domain/cycles.js';
 import {
   buildPccReport,
   describeSteps,
@@ -33,7 +34,6 @@ import type { PlanFileFundingLine, PlanFilePlan } from '../domain/plan-file.js';
 import { getPartnershipById, type PlanTree } from './plan-read.js';
 import { actionsLeadership } from './progress.js';
 import { assertMayRead as assertMayReadPlan } from './plan-view.js';
-import { londonDate } from '../domain/cycles.js';
 
 const AMOUNT_MESSAGE = 'Enter the amount in pounds, like 10,000 or 10000.50';
 const SPENT_MESSAGE = 'Enter the spent to date in pounds, like 2,500, or leave it blank for none';

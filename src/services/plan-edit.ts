@@ -8,6 +8,7 @@ import type { AnyPgColumn, PgTable } from 'drizzle-orm/pg-core';
 import { z } from 'zod';
 import type { Db, Tx } from '../db/client.js';
 import * as t from '../db/schema.js';
+import { londonDate } from '../domain/cycles.js';
 import { isAimNumber, nextAimNumber, sectionOfAimNumber } from '../domain/numbering.js';
 import { parseLines, parseParties, type PartyText } from '../domain/parties.js';
 import { canEditActionDetails, canEditPlanStructure } from '../domain/permissions.js';
@@ -15,7 +16,6 @@ import type { Actor } from './actor.js';
 import { recordAudit } from './audit.js';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError, validate } from './errors.js';
 import { actionLeadership } from './progress.js';
-import { londonDate } from '../domain/cycles.js';
 
 function requireCoordinator(actor: Actor, partnershipId: number): void {
   if (actor.system) return;

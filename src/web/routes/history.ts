@@ -3,6 +3,7 @@
  * a GET form, so a filtered view's address can be shared) with its CSV download.
  */
 import type { FastifyInstance } from 'fastify';
+import { londonDate } from '../../domain/cycles.js';
 import { planYearSlug } from '../../domain/quarters.js';
 import { ValidationError } from '../../services/errors.js';
 import type { TrailFilters } from '../../services/history.js';
@@ -12,7 +13,6 @@ import { aimTabs } from '../aim-tabs.js';
 import { partnershipContext } from '../context.js';
 import { formErrors } from '../forms.js';
 import { loadPlanPage } from './plan.js';
-import { londonDate } from '../../domain/cycles.js';
 
 type AimParams = { slug: string; year: string; number: string };
 type Query = Record<string, string | string[] | undefined>;
