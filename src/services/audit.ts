@@ -1,4 +1,5 @@
-import type { Tx } from '../db/client.js';
+import { sql } from 'drizzle-orm';
+import type { Db, Tx } from '../db/client.js';
 import { auditEvents } from '../db/schema.js';
 import type { Actor } from './actor.js';
 
@@ -18,12 +19,9 @@ export async function recordAudit(tx: Tx, actor: Actor, input: AuditInput): Prom
   await auditInsert(tx, actor, input);
 }
 
-/**
- * The insert of one audit event, not yet run: recordAudit runs it on its own; a write may run it in
- * its own statement, as a WITH clause (one round trip to the database instead of two).
- */
-export function auditInsert(tx: Tx, actor: Actor, input: AuditInput) {
-  return tx.insert(auditEvents).values({
+/** The columns of one audit event. */
+function auditRow(actor: Actor, input: AuditInput) {
+  return {
     partnershipId: input.partnershipId,
     actorUserId: actor.userId,
     actorLabel: actor.label,
@@ -34,5 +32,53 @@ export function auditInsert(tx: Tx, actor: Actor, input: AuditInput) {
     before: input.before ?? null,
     after: input.after ?? null,
     viaImport: input.viaImport ?? false,
-  });
+  };
+}
+
+type AuditColumn = keyof ReturnType<typeof auditRow>;
+
+const AUDIT_COLUMNS = [
+  'partnershipId',
+  'actorUserId',
+  'actorLabel',
+  'kind',
+  'entity',
+  'entityId',
+  'summary',
+  'before',
+  'after',
+  'viaImport',
+] as const satisfies readonly AuditColumn[];
+
+// Every column of auditRow is in the list (a type error here otherwise).
+const everyAuditColumn: Exclude<AuditColumn, (typeof AUDIT_COLUMNS)[number]> extends never ? true : never =
+  true;
+void everyAuditColumn;
+
+/**
+ * The insert of one audit event, not yet run: recordAudit runs it on its own; a write may run it in
+ * its own statement, as a WITH clause (one round trip to the database instead of two).
+ */
+export function auditInsert(tx: Tx, actor: Actor, input: AuditInput) {
+  return tx.insert(auditEvents).values(auditRow(actor, input));
+}
+
+/**
+ * auditInsert for a reusable query (db/reusable-query.ts): every value a placeholder, named
+ * `audit.<column>`, that auditValues gives.
+ */
+export function auditInsertReusable(db: Db | Tx) {
+  return db
+    .insert(auditEvents)
+    .values(
+      Object.fromEntries(
+        AUDIT_COLUMNS.map((column) => [column, sql.placeholder(`audit.${column}`)]),
+      ) as Record<AuditColumn, ReturnType<typeof sql.placeholder>>,
+    );
+}
+
+/** The values of auditInsertReusable's placeholders for one event. */
+export function auditValues(actor: Actor, input: AuditInput): Record<string, unknown> {
+  const row = auditRow(actor, input);
+  return Object.fromEntries(AUDIT_COLUMNS.map((column) => [`audit.${column}`, row[column]]));
 }

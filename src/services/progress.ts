@@ -11,6 +11,7 @@
 import { and, asc, desc, eq, inArray, isNotNull, isNull, lt, ne, or, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { type Db, type Tx } from '../db/client.js';
+import { placeholder, reusableQuery } from '../db/reusable-query.js';
 import * as t from '../db/schema.js';
 import {
   cyclePhase,
@@ -34,7 +35,7 @@ import type { Actor } from './actor.js';
 import { findCycle } from './cycle-read.js';
 import type { CycleRow } from './cycles.js';
 import type { Mailer } from './mail.js';
-import { auditInsert, recordAudit } from './audit.js';
+import { auditInsertReusable, auditValues, recordAudit } from './audit.js';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from './errors.js';
 
 // ——— The form ———
@@ -358,6 +359,47 @@ function nextState(
   return submitted();
 }
 
+/** An action's update for a quarter (reusable: a save reads it every time). */
+const readProgressUpdate = reusableQuery('read_progress_update', (db) =>
+  db
+    .select()
+    .from(t.progressUpdates)
+    .where(
+      and(
+        eq(t.progressUpdates.actionId, placeholder('actionId')),
+        eq(t.progressUpdates.quarter, placeholder('quarter')),
+      ),
+    ),
+);
+
+/**
+ * The change of an update (by id, unless its version has moved on) with its audit event
+ * (auditInsertReusable) in one statement; `now` is when it was recorded and updated.
+ */
+const updateProgressWithAudit = reusableQuery('update_progress_update', (db) => {
+  const audit = db.$with('audit').as(auditInsertReusable(db).returning({ id: t.auditEvents.id }));
+  return db
+    .with(audit)
+    .update(t.progressUpdates)
+    .set({
+      text: placeholder('text'),
+      status: placeholder('status'),
+      evidenceUrl: placeholder('evidenceUrl'),
+      state: placeholder('state'),
+      submittedAt: placeholder('submittedAt'),
+      late: placeholder('late'),
+      amendedAt: placeholder('amendedAt'),
+      recordedAt: placeholder('now'),
+      recordedBy: placeholder('recordedBy'),
+      version: sql`${placeholder('version')} + 1`,
+      updatedAt: placeholder('now'),
+    })
+    .where(
+      and(eq(t.progressUpdates.id, placeholder('id')), eq(t.progressUpdates.version, placeholder('version'))),
+    )
+    .returning();
+});
+
 /**
  * The one save of an update, inside the caller's transaction: permission, the cycle's rules,
  * the version check, the write and its audit event.
@@ -383,10 +425,7 @@ async function saveInTransaction(
   if (phase === 'closed' && form.intent === 'draft') {
     throw new ValidationError([{ field: options.key('intent'), message: CLOSED_QUARTER_MESSAGE }]);
   }
-  const [existing] = await tx
-    .select()
-    .from(t.progressUpdates)
-    .where(and(eq(t.progressUpdates.actionId, actionId), eq(t.progressUpdates.quarter, quarter)));
+  const [existing] = await readProgressUpdate(tx, { actionId, quarter });
   if (!existing && form.version !== undefined) throw new NotFoundError(`The ${quarterLabel(quarter)} update`);
   if (existing && form.version !== existing.version) throw new ConflictError(existing);
 
@@ -438,8 +477,14 @@ async function saveInTransaction(
 
   // The audit event is written by the update's own statement (a WITH clause): when the version
   // has moved on the update changes nothing and the ConflictError below rolls the event back.
-  const audit = tx.$with('audit').as(
-    auditInsert(tx, actor, {
+  const [row] = await updateProgressWithAudit(tx, {
+    ...content,
+    ...next,
+    id: existing.id,
+    version: existing.version,
+    now,
+    recordedBy: actor.userId,
+    ...auditValues(actor, {
       partnershipId: action.partnershipId,
       kind: amendment ? 'progress.amended' : 'progress.updated',
       entity: 'progress_update',
@@ -457,21 +502,8 @@ async function saveInTransaction(
         late: existing.late,
       },
       after,
-    }).returning({ id: t.auditEvents.id }),
-  );
-  const [row] = await tx
-    .with(audit)
-    .update(t.progressUpdates)
-    .set({
-      ...content,
-      ...next,
-      recordedAt: now,
-      recordedBy: actor.userId,
-      version: existing.version + 1,
-      updatedAt: now,
-    })
-    .where(and(eq(t.progressUpdates.id, existing.id), eq(t.progressUpdates.version, existing.version)))
-    .returning();
+    }),
+  });
   if (!row) throw new ConflictError(existing);
   return { id: row.id, actionId, version: row.version, created: false, ...outcome(next, amendment) };
 }
@@ -485,6 +517,48 @@ export interface ActionPlace {
   aimNumber: string;
   actionNumber: number;
 }
+
+/** lockActionForSave's query: `within` a plan (placeholders partnershipId and year) or any live action. */
+function lockActionQuery(within: boolean) {
+  return (db: Db | Tx) =>
+    db
+      .select({
+        ...leadershipColumns,
+        aimNumber: t.aims.number,
+        // The tree's order: position, then id, among the aim's live actions.
+        actionNumber: sql<number>`(select count(*) from actions s where s.aim_id = ${t.actions.aimId}
+          and s.archived_at is null and (s.position, s.id) <= (${t.actions.position}, ${t.actions.id}))`.mapWith(
+          Number,
+        ),
+        // A subquery of its own, so that it may lock the cycle's row (there may be no cycle).
+        cycle: sql<
+          [number, string, string | null] | null
+        >`(select json_build_array(c.id, c.due_on, c.closed_at)
+          from quarter_cycles c where c.plan_id = ${t.aims.planId} and c.quarter = ${placeholder('quarter')} for share)`,
+      })
+      .from(t.actions)
+      .innerJoin(t.aims, eq(t.aims.id, t.actions.aimId))
+      .innerJoin(t.sections, eq(t.sections.id, t.aims.sectionId))
+      .innerJoin(t.plans, eq(t.plans.id, t.aims.planId))
+      .where(
+        and(
+          eq(t.actions.id, placeholder('actionId')),
+          isNull(t.actions.archivedAt),
+          ...(within
+            ? [
+                isNull(t.aims.archivedAt),
+                isNull(t.sections.archivedAt),
+                eq(t.plans.partnershipId, placeholder('partnershipId')),
+                eq(t.plans.year, placeholder('year')),
+              ]
+            : []),
+        ),
+      )
+      .for('update', { of: t.actions });
+}
+
+const lockAction = reusableQuery('lock_action_for_save', lockActionQuery(false));
+const lockActionWithin = reusableQuery('lock_action_for_save_within', lockActionQuery(true));
 
 /** An action as a save of its update for a quarter reads it (lockActionForSave). */
 interface LockedAction extends ActionContext {
@@ -508,38 +582,9 @@ async function lockActionForSave(
   within?: { partnershipId: number; year: string },
 ): Promise<LockedAction> {
   if (!Number.isSafeInteger(actionId) || actionId <= 0) throw new NotFoundError('The action');
-  const [row] = await tx
-    .select({
-      ...leadershipColumns,
-      aimNumber: t.aims.number,
-      // The tree's order: position, then id, among the aim's live actions.
-      actionNumber: sql<number>`(select count(*) from actions s where s.aim_id = ${t.actions.aimId}
-        and s.archived_at is null and (s.position, s.id) <= (${t.actions.position}, ${t.actions.id}))`.mapWith(
-        Number,
-      ),
-      // A subquery of its own, so that it may lock the cycle's row (there may be no cycle).
-      cycle: sql<[number, string, string | null] | null>`(select json_build_array(c.id, c.due_on, c.closed_at)
-        from quarter_cycles c where c.plan_id = ${t.aims.planId} and c.quarter = ${quarter ?? null} for share)`,
-    })
-    .from(t.actions)
-    .innerJoin(t.aims, eq(t.aims.id, t.actions.aimId))
-    .innerJoin(t.sections, eq(t.sections.id, t.aims.sectionId))
-    .innerJoin(t.plans, eq(t.plans.id, t.aims.planId))
-    .where(
-      and(
-        eq(t.actions.id, actionId),
-        isNull(t.actions.archivedAt),
-        ...(within
-          ? [
-              isNull(t.aims.archivedAt),
-              isNull(t.sections.archivedAt),
-              eq(t.plans.partnershipId, within.partnershipId),
-              eq(t.plans.year, within.year),
-            ]
-          : []),
-      ),
-    )
-    .for('update', { of: t.actions });
+  const [row] = within
+    ? await lockActionWithin(tx, { actionId, quarter: quarter ?? null, ...within })
+    : await lockAction(tx, { actionId, quarter: quarter ?? null });
   if (!row) throw new NotFoundError('The action');
   const { id, aimNumber, actionNumber, cycle, ...action } = row;
   return {
@@ -631,10 +676,7 @@ export async function saveProgressMany(
 }
 
 export async function getProgress(db: Db, actionId: number, quarter: Quarter) {
-  const [row] = await db
-    .select()
-    .from(t.progressUpdates)
-    .where(and(eq(t.progressUpdates.actionId, actionId), eq(t.progressUpdates.quarter, quarter)));
+  const [row] = await readProgressUpdate(db, { actionId, quarter });
   return row;
 }
 

@@ -18,7 +18,8 @@
  * web layer marks a session that has just written (readAfresh) and its reads then ask the server.
  */
 import { eq, lt, sql } from 'drizzle-orm';
-import { isEmbedded, ownWrites, queryRows, writeStamp, type Db } from '../db/client.js';
+import { isEmbedded, ownWrites, writeStamp, type Db } from '../db/client.js';
+import { reusableSql } from '../db/reusable-query.js';
 import { sessions } from '../db/schema.js';
 import { READ_STAMP_SQL } from './read-cache.js';
 import { SIGNED_IN_USER_SQL, signedInUserOf, type SignedInUser, type SignedInUserRow } from './users.js';
@@ -62,6 +63,14 @@ type SessionRow = SignedInUserRow & {
   user_id: number | null;
   stamp: string;
 };
+
+/** A session's row with its account (if not deactivated) and the read stamp, in one query. */
+const readSession = reusableSql<{ sid: string }, SessionRow>(
+  'read_session',
+  sql`select s.data, s.expires_at, s.user_id, ${READ_STAMP_SQL} as stamp, ${SIGNED_IN_USER_SQL}
+    from sessions s left join users u on u.id = s.user_id and u.deactivated_at is null
+    where s.sid = ${sql.placeholder('sid')}`,
+);
 
 /** A save that only moves the expiry on by less than this is skipped (see above). */
 export const SKIP_EXPIRY_MOVE_MS = 60_000;
@@ -184,12 +193,7 @@ export class DatabaseSessionStore {
       kept && kept.stamp === counted
         ? // A copy of the kept data: this request may change its session too.
           Promise.resolve([{ ...kept.row, data: structuredClone(kept.row.data) }])
-        : queryRows<SessionRow>(
-            this.db,
-            sql`select s.data, s.expires_at, s.user_id, ${READ_STAMP_SQL} as stamp, ${SIGNED_IN_USER_SQL}
-            from sessions s left join users u on u.id = s.user_id and u.deactivated_at is null
-            where s.sid = ${sid}`,
-          ).then((read) => {
+        : readSession(this.db, { sid }).then((read) => {
             if (counted !== undefined) this.keepRead(sid, counted, read[0]);
             return read;
           });

@@ -6,6 +6,7 @@ import argon2 from 'argon2';
 import { and, eq, isNull, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { queryRows, writeStamp, type Db, type Tx } from '../db/client.js';
+import { reusableQuery } from '../db/reusable-query.js';
 import * as t from '../db/schema.js';
 import { ROLES, type Member, type Role } from '../domain/permissions.js';
 import type { Actor } from './actor.js';
@@ -297,24 +298,28 @@ export async function getPartnershipMember(
   if (userId === undefined)
     return { partnership: await getPartnershipBySlug(db, slug, stamp), member: undefined };
   return cachedRead(db, stamp, `partnership-member:${slug}:${userId}`, async () => {
-    const [row] = await db
-      .select({ partnership: partnershipColumns, member: memberColumns })
-      .from(t.partnerships)
-      .leftJoin(
-        t.memberships,
-        and(
-          eq(t.memberships.partnershipId, t.partnerships.id),
-          eq(t.memberships.userId, userId),
-          isNull(t.memberships.deactivatedAt),
-        ),
-      )
-      // A membership of a deactivated account is none.
-      .leftJoin(t.users, and(eq(t.users.id, t.memberships.userId), isNull(t.users.deactivatedAt)))
-      .where(eq(t.partnerships.slug, slug));
+    const [row] = await readPartnershipMember(db, { slug, userId });
     if (!row) throw new NotFoundError(`The partnership "${slug}"`);
     return { partnership: row.partnership, member: memberOf(row.member) };
   });
 }
+
+const readPartnershipMember = reusableQuery('read_partnership_member', (db) =>
+  db
+    .select({ partnership: partnershipColumns, member: memberColumns })
+    .from(t.partnerships)
+    .leftJoin(
+      t.memberships,
+      and(
+        eq(t.memberships.partnershipId, t.partnerships.id),
+        eq(t.memberships.userId, sql.placeholder('userId')),
+        isNull(t.memberships.deactivatedAt),
+      ),
+    )
+    // A membership of a deactivated account is none.
+    .leftJoin(t.users, and(eq(t.users.id, t.memberships.userId), isNull(t.users.deactivatedAt)))
+    .where(eq(t.partnerships.slug, sql.placeholder('slug'))),
+);
 
 async function readMember(db: Db, userId: number, partnershipId: number): Promise<Member | undefined> {
   const [row] = await db

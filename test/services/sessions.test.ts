@@ -135,13 +135,14 @@ describe('the session store', () => {
         store.get('s5', (error, found) => (error ? reject(error as Error) : resolve(found!))),
       );
     const first = await read();
-    // The store's reads are db.execute calls (its only query).
-    const execute = database.db.execute.bind(database.db);
+    // Every query made on the handle, built or reused, is prepared by its session first.
+    const session = database.db._.session;
+    const prepareQuery = session.prepareQuery.bind(session);
     let queries = 0;
-    database.db.execute = ((...args: Parameters<typeof execute>) => {
+    session.prepareQuery = ((...args: Parameters<typeof prepareQuery>) => {
       queries++;
-      return execute(...args);
-    }) as typeof execute;
+      return prepareQuery(...args);
+    }) as typeof prepareQuery;
     try {
       (first.nested as { state: string }).state = 'changed by the first request';
       const second = await read();
@@ -150,6 +151,7 @@ describe('the session store', () => {
       expect(takeSignedIn(second)?.stamp).toBe(takeSignedIn(first)?.stamp);
 
       await database.db.update(users).set({ name: 'Renamed' }).where(eq(users.id, user!.id));
+      queries = 0;
       const third = await read();
       expect(queries, 'the write: the session read again').toBe(1);
       expect(takeSignedIn(third)?.user?.name).toBe('Renamed');
@@ -172,7 +174,7 @@ describe('the session store', () => {
       await read();
       expect(queries, 'the time has passed: read once, then kept').toBe(3);
     } finally {
-      database.db.execute = execute;
+      session.prepareQuery = prepareQuery;
     }
   });
 
