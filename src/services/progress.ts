@@ -8,7 +8,20 @@
  * to its lead with a comment; once the quarter is closed, a change is an amendment to what the
  * board was shown.
  */
-import { and, asc, desc, eq, inArray, isNotNull, isNull, lt, ne, or, sql } from 'drizzle-orm';
+import {
+  and,
+  asc,
+  desc,
+  eq,
+  getTableColumns,
+  inArray,
+  isNotNull,
+  isNull,
+  lt,
+  ne,
+  or,
+  sql,
+} from 'drizzle-orm';
 import { z } from 'zod';
 import { type Db, type Tx } from '../db/client.js';
 import { placeholder, reusableQuery } from '../db/reusable-query.js';
@@ -425,9 +438,15 @@ async function saveInTransaction(
   if (phase === 'closed' && form.intent === 'draft') {
     throw new ValidationError([{ field: options.key('intent'), message: CLOSED_QUARTER_MESSAGE }]);
   }
-  const [existing] = await readProgressUpdate(tx, { actionId, quarter });
+  // The update as it stood when the action's lock was taken (lockActionForSave). If taking it
+  // waited for another save of this action, a change that save made is not in it; but then the
+  // form cannot have seen that change either (it was made after the form's POST began), so the
+  // version check fails as it should, and the conflict shows the update as it now stands.
+  const existing = action.existing;
+  const conflict = async () =>
+    new ConflictError((await readProgressUpdate(tx, { actionId, quarter }))[0] ?? existing);
   if (!existing && form.version !== undefined) throw new NotFoundError(`The ${quarterLabel(quarter)} update`);
-  if (existing && form.version !== existing.version) throw new ConflictError(existing);
+  if (existing && form.version !== existing.version) throw await conflict();
 
   const now = new Date();
   const next = nextState(existing, phase, form.intent, cycle?.dueOn, now);
@@ -459,12 +478,15 @@ async function saveInTransaction(
         recordedAt: now,
         recordedBy: actor.userId,
       })
+      // Added meanwhile by a save the lock waited for (see above): a conflict.
+      .onConflictDoNothing()
       .returning();
+    if (!row) throw await conflict();
     await recordAudit(tx, actor, {
       partnershipId: action.partnershipId,
       kind: amendment ? 'progress.amended' : 'progress.added',
       entity: 'progress_update',
-      entityId: row!.id,
+      entityId: row.id,
       summary: amendment
         ? `Added the ${label} progress update after the quarter was closed, as an amendment`
         : next.state === 'draft'
@@ -472,7 +494,7 @@ async function saveInTransaction(
           : `Added the ${label} progress update`,
       after,
     });
-    return { id: row!.id, actionId, version: row!.version, created: true, ...outcome(next, amendment) };
+    return { id: row.id, actionId, version: row.version, created: true, ...outcome(next, amendment) };
   }
 
   // The audit event is written by the update's own statement (a WITH clause): when the version
@@ -504,7 +526,7 @@ async function saveInTransaction(
       after,
     }),
   });
-  if (!row) throw new ConflictError(existing);
+  if (!row) throw await conflict();
   return { id: row.id, actionId, version: row.version, created: false, ...outcome(next, amendment) };
 }
 
@@ -530,6 +552,7 @@ function lockActionQuery(within: boolean) {
           and s.archived_at is null and (s.position, s.id) <= (${t.actions.position}, ${t.actions.id}))`.mapWith(
           Number,
         ),
+        existing: getTableColumns(t.progressUpdates),
         // A subquery of its own, so that it may lock the cycle's row (there may be no cycle).
         cycle: sql<
           [number, string, string | null] | null
@@ -540,6 +563,13 @@ function lockActionQuery(within: boolean) {
       .innerJoin(t.aims, eq(t.aims.id, t.actions.aimId))
       .innerJoin(t.sections, eq(t.sections.id, t.aims.sectionId))
       .innerJoin(t.plans, eq(t.plans.id, t.aims.planId))
+      .leftJoin(
+        t.progressUpdates,
+        and(
+          eq(t.progressUpdates.actionId, t.actions.id),
+          eq(t.progressUpdates.quarter, placeholder('quarter')),
+        ),
+      )
       .where(
         and(
           eq(t.actions.id, placeholder('actionId')),
@@ -564,13 +594,16 @@ const lockActionWithin = reusableQuery('lock_action_for_save_within', lockAction
 interface LockedAction extends ActionContext {
   /** The quarter's cycle, read FOR SHARE (cycleOf). */
   cycle: CycleState | undefined;
+  /** The action's update for the quarter, as it stood when the lock was taken (none yet: undefined). */
+  existing: ProgressRow | undefined;
   place?: ActionPlace;
 }
 
 /**
  * The action an update for `quarter` is saved for, in one query: its leadership (the columns
- * actionsLeadership reads), locked FOR UPDATE so that two first saves of the same quarter queue
- * up rather than collide; the quarter's cycle, read FOR SHARE (see cycleOf); and, with `within`,
+ * actionsLeadership reads), locked FOR UPDATE so that two saves of it queue up; the quarter's
+ * cycle, read FOR SHARE (see cycleOf); its update for the quarter as it stood when the statement
+ * began (a save the lock waited for may have changed it since: saveInTransaction); and, with `within`,
  * its place in that plan (NotFoundError unless it is one of that plan's live actions, its aim and
  * section live too). Without `within`, any live action.
  */
@@ -586,10 +619,11 @@ async function lockActionForSave(
     ? await lockActionWithin(tx, { actionId, quarter: quarter ?? null, ...within })
     : await lockAction(tx, { actionId, quarter: quarter ?? null });
   if (!row) throw new NotFoundError('The action');
-  const { id, aimNumber, actionNumber, cycle, ...action } = row;
+  const { id, aimNumber, actionNumber, cycle, existing, ...action } = row;
   return {
     actionId: id,
     ...action,
+    existing: existing ?? undefined,
     cycle: cycle
       ? { id: cycle[0], dueOn: cycle[1], closedAt: cycle[2] === null ? null : new Date(cycle[2]) }
       : undefined,
