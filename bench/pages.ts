@@ -13,6 +13,7 @@ import fs from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { loadConfig } from '../src/config.js';
 import { openDatabase } from '../src/db/client.js';
+import { plans } from '../src/db/schema.js';
 import { systemActor } from '../src/services/actor.js';
 import { DEMO_ACCOUNTS, loadDemo, readDemoFile } from '../src/services/demo.js';
 import { createServices } from '../src/services/index.js';
@@ -88,7 +89,8 @@ const base = '/p/sosafe/plans/2024-25';
 // The quarterly round: Q4 open (its requests written to the outbox), Q3 opened and closed, so the
 // submission board and a frozen snapshot are measured beside the plan's pages.
 const cycles = createServices(database).cycles;
-const planId = (await database.db.query.plans.findFirst())!.id;
+const [plan] = await database.db.select({ id: plans.id }).from(plans).limit(1);
+const planId = plan!.id;
 const links = { baseUrl: 'http://localhost:3000' };
 const [openQ4Ms] = await time(() =>
   cycles.open(systemActor(), planId, { quarter: 4, dueOn: '2025-04-14' }, links),

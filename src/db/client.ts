@@ -17,11 +17,15 @@ import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import * as schema from './schema.js';
 
-export type Schema = typeof schema;
-export type Db = PgDatabase<PgQueryResultHKT, Schema>;
-export type Tx = PgTransaction<PgQueryResultHKT, Schema, ExtractTablesWithRelations<Schema>>;
+/**
+ * A database handle, made without the schema: the app builds its queries from the tables
+ * (db/schema.ts) and uses no relational queries (`db.query.…`), whose builders drizzle would
+ * otherwise make for every table at each transaction's start (2 % of a progress save's time).
+ */
+export type Db = PgDatabase<PgQueryResultHKT>;
+export type Tx = PgTransaction<PgQueryResultHKT, NoSchema, ExtractTablesWithRelations<NoSchema>>;
+type NoSchema = Record<string, never>;
 
 /**
  * Runs a set of reads at once on the pool, or one after another inside a transaction: a
@@ -165,7 +169,7 @@ export async function withCopySession<T>(db: Db, work: (session: CopySession) =>
     const client = await pool.connect();
     let broken: Error | undefined;
     try {
-      const clientDb = drizzlePg(client, { schema }) as unknown as Db;
+      const clientDb = drizzlePg(client) as unknown as Db;
       return await work({
         kind: 'postgres',
         db: clientDb,
@@ -492,7 +496,7 @@ async function openPostgres(url: string): Promise<Database> {
   pool.on('error', () => undefined);
   const writes = newWriteCount(false);
   pool.on('connect', (client) => countClientWrites(client, writes));
-  const db = drizzlePg(pool, { schema }) as unknown as Db;
+  const db = drizzlePg(pool) as unknown as Db;
   pools.set(db, pool);
   writeCounts.set(db, writes);
   const listener = await listenForWrites(pool.options, writes);
@@ -544,7 +548,7 @@ async function openPglite(options: OpenOptions): Promise<Database> {
   await client.exec(`set pp.write_notices = 'off'`);
   takeTurns(client);
   const writes = countWrites(client);
-  const db = drizzlePglite(client, { schema }) as unknown as Db;
+  const db = drizzlePglite(client) as unknown as Db;
   pglites.set(db, client);
   writeCounts.set(db, writes);
   return {
