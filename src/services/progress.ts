@@ -441,7 +441,8 @@ async function saveInTransaction(
   // The update as it stood when the action's lock was taken (lockActionForSave). If taking it
   // waited for another save of this action, a change that save made is not in it; but then the
   // form cannot have seen that change either (it was made after the form's POST began), so the
-  // version check fails as it should, and the conflict shows the update as it now stands.
+  // version check (below, or the update's own) refuses the save as it should, and the conflict
+  // shows the update as it now stands.
   const existing = action.existing;
   const conflict = async () =>
     new ConflictError((await readProgressUpdate(tx, { actionId, quarter }))[0] ?? existing);
