@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import type { Db, Tx } from '../db/client.js';
+import { reusableQuery } from '../db/reusable-query.js';
 import { auditEvents } from '../db/schema.js';
 import type { Actor } from './actor.js';
 
@@ -16,7 +17,7 @@ export interface AuditInput {
 
 /** Appends one event to the audit trail, inside the caller's transaction. */
 export async function recordAudit(tx: Tx, actor: Actor, input: AuditInput): Promise<void> {
-  await auditInsert(tx, actor, input);
+  await insertAuditEvent(tx, auditValues(actor, input));
 }
 
 /** The columns of one audit event. */
@@ -56,16 +57,9 @@ const everyAuditColumn: Exclude<AuditColumn, (typeof AUDIT_COLUMNS)[number]> ext
 void everyAuditColumn;
 
 /**
- * The insert of one audit event, not yet run: recordAudit runs it on its own; a write may run it in
- * its own statement, as a WITH clause (one round trip to the database instead of two).
- */
-export function auditInsert(tx: Tx, actor: Actor, input: AuditInput) {
-  return tx.insert(auditEvents).values(auditRow(actor, input));
-}
-
-/**
- * auditInsert for a reusable query (db/reusable-query.ts): every value a placeholder, named
- * `audit.<column>`, that auditValues gives.
+ * The insert of one audit event with every value a placeholder, named `audit.<column>`, that
+ * auditValues gives: recordAudit runs it on its own (a reusable query, db/reusable-query.ts); a
+ * write may run it in its own statement, as a WITH clause (one round trip instead of two).
  */
 export function auditInsertReusable(db: Db | Tx) {
   return db
@@ -76,6 +70,8 @@ export function auditInsertReusable(db: Db | Tx) {
       ) as Record<AuditColumn, ReturnType<typeof sql.placeholder>>,
     );
 }
+
+const insertAuditEvent = reusableQuery('insert_audit_event', auditInsertReusable);
 
 /** The values of auditInsertReusable's placeholders for one event. */
 export function auditValues(actor: Actor, input: AuditInput): Record<string, unknown> {

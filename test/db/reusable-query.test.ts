@@ -8,6 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { queryRows } from '../../src/db/client.js';
 import { placeholder, reusableQuery, reusableSql } from '../../src/db/reusable-query.js';
 import * as t from '../../src/db/schema.js';
+import { systemActor } from '../../src/services/actor.js';
+import { recordAudit } from '../../src/services/audit.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 
 let database: TestDatabase;
@@ -134,6 +136,39 @@ describe('a reusable query', () => {
       at: '2026-05-04 03:02:01',
       partnership_id: null,
     });
+  });
+
+  it('writes audit events (recordAudit): a missing before is NULL, the rest as given', async () => {
+    const { db } = database;
+    const [sosafe] = await partnershipBySlug(db, { slug: 'sosafe' });
+    await db.transaction(async (tx) => {
+      await recordAudit(tx, systemActor(), {
+        partnershipId: sosafe!.id,
+        kind: 'test.recorded',
+        entity: 'test',
+        entityId: 42,
+        summary: 'Recorded through the reusable insert',
+        after: { text: 'after' },
+      });
+    });
+    const rows = await queryRows<Record<string, unknown>>(
+      db,
+      sql`select partnership_id, actor_user_id, actor_label, entity, entity_id, summary, before is null as before_null,
+        after, via_import from audit_events where kind = 'test.recorded'`,
+    );
+    expect(rows).toEqual([
+      {
+        partnership_id: sosafe!.id,
+        actor_user_id: systemActor().userId,
+        actor_label: systemActor().label,
+        entity: 'test',
+        entity_id: '42',
+        summary: 'Recorded through the reusable insert',
+        before_null: true,
+        after: { text: 'after' },
+        via_import: false,
+      },
+    ]);
   });
 
   it('fails a run that leaves a placeholder without a value, and refuses a name given twice', async () => {
