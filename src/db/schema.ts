@@ -703,6 +703,17 @@ export const sessions = pgTable(
   (t) => [index('sessions_expires').on(t.expiresAt)],
 );
 
+/**
+ * Counts of committed changes to groups of tables, moved on by triggers in the migrations (0016):
+ * `membership` counts the changes to partnerships, memberships and users, so that the reads of who
+ * someone is in a partnership can be kept until one of those tables changes (services/read-cache.ts
+ * membershipStamp). Read in the query that starts each request; never written by the app.
+ */
+export const changeCounts = pgTable('change_counts', {
+  topic: text('topic').primaryKey(),
+  changes: bigint('changes', { mode: 'number' }).notNull().default(0),
+});
+
 /** Append-only: a trigger in the migrations refuses UPDATE and DELETE. */
 export const auditEvents = pgTable(
   'audit_events',

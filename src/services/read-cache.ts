@@ -30,6 +30,17 @@ export type ReadStamp = string | undefined;
 /** The SQL of the stamp, for a query that reads it beside something else. */
 export const READ_STAMP_SQL = sql<string>`pg_current_snapshot()::text`;
 
+/**
+ * The SQL of the membership stamp: the count of committed changes to partnerships, memberships and
+ * users (table change_counts, moved on by triggers: migration 0016), as a stamp. The reads of who
+ * someone is in a partnership (users.getPartnershipMember) depend on those tables alone, so they may
+ * be kept under it while other tables change: a request that has just saved an update still finds
+ * them kept. Read from the server in the query that starts a request (the session's), it is exact
+ * wherever the request goes, unlike the stamp a process counts (see above).
+ */
+export const MEMBERSHIP_STAMP_SQL = sql<string>`(select 'membership:' || c.changes
+  from change_counts c where c.topic = 'membership')`;
+
 /** The stamp now: as this process knows it (writeStamp), or else the server's snapshot. */
 export async function readStamp(db: Db): Promise<string> {
   const counted = writeStamp(db);

@@ -21,7 +21,7 @@ import { eq, lt, sql } from 'drizzle-orm';
 import { isEmbedded, ownWrites, writeStamp, type Db } from '../db/client.js';
 import { reusableSql } from '../db/reusable-query.js';
 import { sessions } from '../db/schema.js';
-import { READ_STAMP_SQL } from './read-cache.js';
+import { MEMBERSHIP_STAMP_SQL, READ_STAMP_SQL } from './read-cache.js';
 import { SIGNED_IN_USER_SQL, signedInUserOf, type SignedInUser, type SignedInUserRow } from './users.js';
 
 type Callback = (error?: unknown) => void;
@@ -47,6 +47,8 @@ export interface SignedInRead {
   /** That account, unless deactivated or gone. */
   user: SignedInUser | undefined;
   stamp: string;
+  /** The membership stamp (read-cache.ts MEMBERSHIP_STAMP_SQL) as the session's read found it. */
+  membershipStamp: string;
 }
 
 /** What this request's session read brought (see SIGNED_IN_KEY), taken off the session. */
@@ -62,12 +64,14 @@ type SessionRow = SignedInUserRow & {
   expires_at: Date | string;
   user_id: number | null;
   stamp: string;
+  membership_stamp: string;
 };
 
-/** A session's row with its account (if not deactivated) and the read stamp, in one query. */
+/** A session's row with its account (if not deactivated) and the read stamps, in one query. */
 const readSession = reusableSql<{ sid: string }, SessionRow>(
   'read_session',
-  sql`select s.data, s.expires_at, s.user_id, ${READ_STAMP_SQL} as stamp, ${SIGNED_IN_USER_SQL}
+  sql`select s.data, s.expires_at, s.user_id, ${READ_STAMP_SQL} as stamp,
+    ${MEMBERSHIP_STAMP_SQL} as membership_stamp, ${SIGNED_IN_USER_SQL}
     from sessions s left join users u on u.id = s.user_id and u.deactivated_at is null
     where s.sid = ${sql.placeholder('sid')}`,
 );
@@ -208,6 +212,8 @@ export class DatabaseSessionStore {
         userId: row.user_id,
         user: signedInUserOf(row),
         stamp: counted ?? row.stamp,
+        // Read with the session: kept with it under the stamp it was kept under, as new as that.
+        membershipStamp: row.membership_stamp,
       };
       callback(null, { ...row.data, [SIGNED_IN_KEY]: read } as never);
     }, callback);

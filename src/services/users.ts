@@ -11,7 +11,7 @@ import * as t from '../db/schema.js';
 import { ROLES, type Member, type Role } from '../domain/permissions.js';
 import type { Actor } from './actor.js';
 import { recordAudit } from './audit.js';
-import { cachedRead, READ_STAMP_SQL, type ReadStamp } from './read-cache.js';
+import { cachedRead, MEMBERSHIP_STAMP_SQL, READ_STAMP_SQL, type ReadStamp } from './read-cache.js';
 import { ForbiddenError, NotFoundError, ValidationError, validate } from './errors.js';
 import { getPartnershipBySlug, partnershipColumns, type PartnershipRow } from './plan-read.js';
 
@@ -216,21 +216,22 @@ export async function getUser(db: Db, userId: number): Promise<SignedInUser | un
 }
 
 /**
- * The signed-in account of a request and the request's read stamp (read-cache.ts), read together
- * in one query as the request starts. No account (deactivated, gone): user undefined.
+ * The signed-in account of a request and the request's read stamp and membership stamp
+ * (read-cache.ts), read together in one query as the request starts. No account (deactivated,
+ * gone): user undefined.
  */
 export async function getSignedIn(
   db: Db,
   userId: number,
-): Promise<{ user: SignedInUser | undefined; stamp: string }> {
+): Promise<{ user: SignedInUser | undefined; stamp: string; membershipStamp: string }> {
   const counted = writeStamp(db);
-  const [row] = await queryRows<SignedInUserRow & { stamp: string }>(
+  const [row] = await queryRows<SignedInUserRow & { stamp: string; membership_stamp: string }>(
     db,
-    sql`select ${READ_STAMP_SQL} as stamp, ${SIGNED_IN_USER_SQL}
+    sql`select ${READ_STAMP_SQL} as stamp, ${MEMBERSHIP_STAMP_SQL} as membership_stamp, ${SIGNED_IN_USER_SQL}
     from (select 1) as one
     left join users u on u.id = ${userId} and u.deactivated_at is null`,
   );
-  return { user: signedInUserOf(row!), stamp: counted ?? row!.stamp };
+  return { user: signedInUserOf(row!), stamp: counted ?? row!.stamp, membershipStamp: row!.membership_stamp };
 }
 
 /** The columns SIGNED_IN_USER_SQL reads (id null: no active account). */
@@ -286,8 +287,10 @@ function memberOf(
 
 /**
  * The partnership of `slug` (NotFoundError without one) and the user's standing in it (as getMember
- * reads it), in one query: the two reads a partnership's every request starts with, made again after
- * every write as the read stamp moves on. Signed out (no user), the partnership alone.
+ * reads it), in one query: the two reads a partnership's every request starts with. They read
+ * partnerships, memberships and users alone, so the stamp may be the request's membership stamp
+ * (read-cache.ts MEMBERSHIP_STAMP_SQL), which other writes leave as it is. Signed out (no user), the
+ * partnership alone.
  */
 export async function getPartnershipMember(
   db: Db,

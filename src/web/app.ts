@@ -76,6 +76,11 @@ declare module 'fastify' {
      * it writes (the progress update does), never to one after.
      */
     startStamp: string | undefined;
+    /**
+     * The membership stamp read as the request started (services/read-cache.ts): for the reads of
+     * partnerships, memberships and users alone, where startStamp may serve (web/context.ts).
+     */
+    membershipStamp: string | undefined;
     /** On PostgreSQL, this process's count of its own writes when the request came (sessions.ts). */
     writeMark: number | undefined;
     /** Temporary files of an upload to disk, removed once the request is answered (forms.ts). */
@@ -290,6 +295,7 @@ export async function buildApp({
   app.decorateRequest('user', undefined);
   app.decorateRequest('readStamp', undefined);
   app.decorateRequest('startStamp', undefined);
+  app.decorateRequest('membershipStamp', undefined);
   app.decorateRequest('uploadTempFiles', undefined);
   app.decorateRequest('writeMark', undefined);
   // An upload to disk's temporary files go once the request is answered (a refused CSRF token, an
@@ -342,9 +348,11 @@ export async function buildApp({
     const read = request.session ? takeSignedIn(request.session) : undefined;
     const userId = request.session?.userId;
     if (userId === undefined) return;
-    const { user, stamp } = read && read.userId === userId ? read : await services.users.getSignedIn(userId);
+    const { user, stamp, membershipStamp } =
+      read && read.userId === userId ? read : await services.users.getSignedIn(userId);
     request.user = user;
     request.startStamp = stamp;
+    request.membershipStamp = membershipStamp;
     if (request.method === 'GET' || request.method === 'HEAD') request.readStamp = stamp;
     if (!request.user) {
       await request.session.regenerate();

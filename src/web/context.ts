@@ -15,10 +15,17 @@ export async function partnershipContext(
   services: Services,
   request: FastifyRequest,
   slug: string,
-  /** The read stamp (services/read-cache.ts): the page's by default. */
+  /**
+   * The read stamp (services/read-cache.ts): the page's by default. With one, the partnership and
+   * member are read under the request's membership stamp instead, which changes only with them.
+   */
   stamp = request.readStamp,
 ): Promise<RequestContext> {
-  const { partnership, member } = await services.users.getPartnershipMember(slug, request.user?.id, stamp);
+  const { partnership, member } = await services.users.getPartnershipMember(
+    slug,
+    request.user?.id,
+    stamp === undefined ? undefined : (request.membershipStamp ?? stamp),
+  );
   const actor: Actor = member
     ? services.memberActor(member)
     : {

@@ -3,7 +3,7 @@
  * committed write — on this connection or another instance's — changes the stamp, so the next
  * page reads the change.
  */
-import { eq, sql } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { queryRows, untilWritesHeard, writeStamp, type Database } from '../../src/db/client.js';
 import * as t from '../../src/db/schema.js';
@@ -12,7 +12,7 @@ import { getPartnershipBySlug, type PartnershipRow } from '../../src/services/pl
 import { openPlan } from '../../src/services/plan-view.js';
 import { saveProgress } from '../../src/services/progress.js';
 import { cachedRead, madeFromKept, readStamp } from '../../src/services/read-cache.js';
-import { getMember, getSignedIn } from '../../src/services/users.js';
+import { getMember, getPartnershipMember, getSignedIn } from '../../src/services/users.js';
 import { createTestDatabase, openSecondConnection, type TestDatabase } from '../support/database.js';
 
 let database: TestDatabase;
@@ -220,6 +220,81 @@ describe('the read cache', () => {
     expect(await readStamp(database.db)).toMatch(/^\d+:\d+:/);
     await expect.poll(() => writeStamp(database.db), { timeout: 10_000 }).toMatch(/^n\d+\.\d+$/);
     expect(parts().generation).toBe(start.generation + 1);
+  });
+
+  it('keeps the membership stamp while other tables change; a committed change to partnerships, memberships or users moves it on', async () => {
+    const membershipStamp = async () => (await getSignedIn(database.db, coordinatorId)).membershipStamp;
+    const start = await membershipStamp();
+    expect(start).toMatch(/^membership:\d+$/);
+    const stamp = await readStamp(database.db);
+    const kept = await getPartnershipMember(database.db, 'sosafe', coordinatorId, start);
+    expect(kept.member?.role).toBe('coordinator');
+
+    const plan = await openPlan(database.db, coordinator, sosafe, '2024/25');
+    const action = plan.tree.sections[1]!.aims[0]!.actions[0]!;
+    await saveProgress(database.db, coordinator, action.id, { quarter: 4, status: 'at_risk', text: 'Kept' });
+    await untilWritesHeard(database.db);
+    expect(await readStamp(database.db), 'the write moved the read stamp on').not.toBe(stamp);
+    expect(await membershipStamp(), 'but not the membership stamp').toBe(start);
+    expect(
+      await getPartnershipMember(database.db, 'sosafe', coordinatorId, start),
+      'so the partnership and member are still kept',
+    ).toBe(kept);
+
+    await expect(
+      database.db.transaction(async (tx) => {
+        await tx.update(t.users).set({ name: 'Rolled back' }).where(eq(t.users.id, coordinatorId));
+        throw new Error('rolled back');
+      }),
+    ).rejects.toThrow('rolled back');
+    expect(await membershipStamp(), 'a rolled-back change moves nothing').toBe(start);
+
+    const seen = new Set([start]);
+    const changes = [
+      () =>
+        database.db.update(t.partnerships).set({ area: 'Stevenage' }).where(eq(t.partnerships.id, sosafe.id)),
+      () => database.db.update(t.users).set({ name: 'Coordinator' }).where(eq(t.users.id, coordinatorId)),
+      () =>
+        database.db
+          .update(t.memberships)
+          .set({ role: 'partner' })
+          .where(and(eq(t.memberships.userId, coordinatorId), eq(t.memberships.partnershipId, sosafe.id))),
+    ];
+    for (const change of changes) {
+      await change();
+      const next = await membershipStamp();
+      expect(seen.has(next), 'each change moves it on').toBe(false);
+      seen.add(next);
+    }
+    const after = await getPartnershipMember(database.db, 'sosafe', coordinatorId, [...seen].at(-1));
+    expect(after.member?.role, 'read again under the new stamp: the new role').toBe('partner');
+    await database.db
+      .update(t.memberships)
+      .set({ role: kept.member!.role })
+      .where(and(eq(t.memberships.userId, coordinatorId), eq(t.memberships.partnershipId, sosafe.id)));
+    await database.db.update(t.users).set({ name: kept.member!.name }).where(eq(t.users.id, coordinatorId));
+
+    if (database.kind === 'postgres') {
+      // Not before the change commits: a read meanwhile reads the old stamp with the old account.
+      const before = await membershipStamp();
+      let commit!: () => void;
+      const held = new Promise<void>((resolve) => (commit = resolve));
+      let changed!: () => void;
+      const madeChange = new Promise<void>((resolve) => (changed = resolve));
+      const transaction = second.db.transaction(async (tx) => {
+        await tx.update(t.users).set({ name: 'Renamed' }).where(eq(t.users.id, coordinatorId));
+        changed();
+        await held;
+      });
+      await madeChange;
+      expect(await membershipStamp()).toBe(before);
+      expect((await getSignedIn(database.db, coordinatorId)).user?.name).toBe(kept.member!.name);
+      commit();
+      await transaction;
+      expect(await membershipStamp()).not.toBe(before);
+      expect((await getSignedIn(database.db, coordinatorId)).user?.name).toBe('Renamed');
+      await database.db.update(t.users).set({ name: kept.member!.name }).where(eq(t.users.id, coordinatorId));
+    }
   });
 
   it('has every table tell of its writes (the trigger of migration 0013, which a new table needs too)', async () => {

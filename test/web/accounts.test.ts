@@ -540,6 +540,32 @@ describe('managing people', () => {
     expect(row!.role).toBe('partner');
   });
 
+  it('a changed role holds from the member’s next request (their standing is not kept past a change)', async () => {
+    const updates = `${plan}/quarters/4/updates`;
+    const lead = await signedIn(DEMO.lead);
+    expect((await lead.get(updates)).statusCode).toBe(200);
+    const coordinator = await signedIn(DEMO.coordinator);
+    const id = membershipId((await coordinator.get('/p/sosafe/people')).body, DEMO.lead);
+    const [before] = await rows<{ role: string; organisation_id: number | null; person_id: number | null }>(
+      sql`select m.role, m.organisation_id, m.person_id from memberships m where m.id = ${Number(id)}`,
+    );
+    const form = await coordinator.get(`/p/sosafe/people/${id}/role`);
+    const version = /name="version" value="(\d+)"/.exec(form.body)![1]!;
+    const changed = await coordinator.post(`/p/sosafe/people/${id}/role`, {
+      role: 'partner',
+      organisation: '',
+      person: '',
+      version,
+    });
+    expect(changed.statusCode).toBe(303);
+    expect((await lead.get(updates)).statusCode, 'a partner sends no quarterly updates').toBe(403);
+    await rows(
+      sql`update memberships set role = ${before!.role}, organisation_id = ${before!.organisation_id},
+          person_id = ${before!.person_id} where id = ${Number(id)}`,
+    );
+    expect((await lead.get(updates)).statusCode).toBe(200);
+  });
+
   it('the only coordinator can neither deactivate nor demote themselves', async () => {
     const coordinator = await signedIn(DEMO.coordinator);
     const id = membershipId((await coordinator.get('/p/sosafe/people')).body, DEMO.coordinator);

@@ -179,6 +179,44 @@ describe('the update form', () => {
     expect(again.body).toContain('value="https://example.org/lister-report"');
   });
 
+  it('reads the partnership and who she is there once, not again for each save, until a membership changes', async () => {
+    const action = await newAction();
+    const save = (text: string, version?: string) =>
+      helen.post(formUrl(action.id, 3), {
+        quarter: '3',
+        status: 'on_track',
+        text,
+        evidenceUrl: '',
+        intent: 'draft',
+        ...(version ? { version } : {}),
+      });
+    // The queries the app makes outside its transactions: each is prepared by the handle's session.
+    const session = t.database.db._.session;
+    const prepareQuery = session.prepareQuery.bind(session);
+    const made: string[] = [];
+    session.prepareQuery = ((...args: Parameters<typeof prepareQuery>) => {
+      made.push(args[2] ?? args[0].sql);
+      return prepareQuery(...args);
+    }) as typeof prepareQuery;
+    const partnershipReads = () => made.filter((q) => q === 'read_partnership_member').length;
+    try {
+      expect((await save('First')).statusCode).toBe(303);
+      made.length = 0;
+      expect((await save('Second', String((await updateRow(action.id, 3))!.version))).statusCode).toBe(303);
+      expect((await save('Third', String((await updateRow(action.id, 3))!.version))).statusCode).toBe(303);
+      expect((await updateRow(action.id, 3))?.text).toBe('Third');
+      expect(made, 'the session is read again after each save').toContain('read_session');
+      expect(partnershipReads(), 'the partnership and member are kept past the saves').toBe(0);
+
+      await t.database.db.update(users).set({ name: 'Helen Whitehead' }).where(eq(users.email, DEMO.lead));
+      made.length = 0;
+      expect((await save('Fourth', String((await updateRow(action.id, 3))!.version))).statusCode).toBe(303);
+      expect(partnershipReads(), 'an account changed: read again').toBe(1);
+    } finally {
+      session.prepareQuery = prepareQuery;
+    }
+  });
+
   it('says the update was saved on the next page only, and never shows a message the service did not sign', async () => {
     const action = await newAction();
     const saved = await helen.post(formUrl(action.id, 3), {
