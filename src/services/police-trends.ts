@@ -207,58 +207,79 @@ function seriesOf(
 const total = (series: readonly MonthCount[], key: 'area' | 'force') =>
   series.reduce((s, m) => s + m[key], 0);
 
-async function hotspots(
+/**
+ * The hotspots of the last 12 months and of the latest 3 (which are among them), from one read of
+ * the area's counts by LSOA and one of the force's crimes without a location: each LSOA's crimes
+ * in each period, summed as the database groups them.
+ */
+async function hotspotsOf(
   db: Db,
   partnershipId: number,
   basis: Basis,
-  months: readonly string[],
-): Promise<Hotspots> {
+  periods: { recent: readonly string[]; year: readonly string[] },
+): Promise<{ recent: Hotspots; year: Hotspots }> {
   const c = t.policeCrimeCounts;
   const a = t.policeAreaLsoaCounts;
-  const rows = months.length
+  const { recent, year } = periods;
+  const inRecent = (month: AnyPgColumn) => (recent.length ? inArray(month, [...recent]) : sql`false`);
+  const rows = year.length
     ? await db
         .select({
           lsoaCode: a.lsoaCode,
           lsoaName: sql<string>`max(${a.lsoaName})`,
           crimeType: a.crimeType,
-          crimes: sql<number>`sum(${a.crimes})::integer`,
+          year: sql<number>`sum(${a.crimes})::integer`,
+          // null: no row of this LSOA and type in the recent months (0: rows of no crimes).
+          recent: sql<number | null>`(sum(${a.crimes}) filter (where ${inRecent(a.month)}))::integer`,
         })
         .from(a)
-        .where(and(eq(a.partnershipId, partnershipId), inArray(a.month, [...months])))
+        .where(and(eq(a.partnershipId, partnershipId), inArray(a.month, [...year])))
         .groupBy(a.lsoaCode, a.crimeType)
     : [];
-  const byLsoa = new Map<string, Hotspot>();
-  for (const r of rows) {
-    const n = Number(r.crimes);
-    const spot = byLsoa.get(r.lsoaCode) ?? {
-      lsoaCode: r.lsoaCode,
-      lsoaName: r.lsoaName,
-      crimes: 0,
-      topCrimeType: r.crimeType,
-      topCrimes: 0,
-    };
-    spot.crimes += n;
-    if (
-      n > spot.topCrimes ||
-      (n === spot.topCrimes && compareCrimeTypes(r.crimeType, spot.topCrimeType) < 0)
-    ) {
-      spot.topCrimeType = r.crimeType;
-      spot.topCrimes = n;
-    }
-    byLsoa.set(r.lsoaCode, spot);
-  }
-  const ranked = [...byLsoa.values()].sort(
-    (x, y) => y.crimes - x.crimes || x.lsoaName.localeCompare(y.lsoaName),
-  );
-  let withoutLocation = 0;
-  if (basis.force && months.length) {
+  let withoutLocation = { year: 0, recent: 0 };
+  if (basis.force && year.length) {
     const [row] = await db
-      .select({ n: sql<number>`coalesce(sum(${c.crimes}), 0)::integer` })
+      .select({
+        year: sql<number>`coalesce(sum(${c.crimes}), 0)::integer`,
+        recent: sql<number>`coalesce(sum(${c.crimes}) filter (where ${inRecent(c.month)}), 0)::integer`,
+      })
       .from(c)
-      .where(and(eq(c.force, basis.force), inArray(c.month, [...months]), eq(c.lsoaCode, '')));
-    withoutLocation = Number(row?.n ?? 0);
+      .where(and(eq(c.force, basis.force), inArray(c.month, [...year]), eq(c.lsoaCode, '')));
+    withoutLocation = { year: Number(row?.year ?? 0), recent: Number(row?.recent ?? 0) };
   }
-  return { months: [...months], rows: ranked.slice(0, HOTSPOT_ROWS), lsoas: ranked.length, withoutLocation };
+  const rank = (months: readonly string[], key: 'year' | 'recent'): Hotspots => {
+    const byLsoa = new Map<string, Hotspot>();
+    for (const r of rows) {
+      if (r[key] === null) continue;
+      const n = Number(r[key]);
+      const spot = byLsoa.get(r.lsoaCode) ?? {
+        lsoaCode: r.lsoaCode,
+        lsoaName: r.lsoaName,
+        crimes: 0,
+        topCrimeType: r.crimeType,
+        topCrimes: 0,
+      };
+      spot.crimes += n;
+      if (
+        n > spot.topCrimes ||
+        (n === spot.topCrimes && compareCrimeTypes(r.crimeType, spot.topCrimeType) < 0)
+      ) {
+        spot.topCrimeType = r.crimeType;
+        spot.topCrimes = n;
+      }
+      byLsoa.set(r.lsoaCode, spot);
+    }
+    const ranked = [...byLsoa.values()].sort(
+      (x, y) => y.crimes - x.crimes || x.lsoaName.localeCompare(y.lsoaName),
+    );
+    return {
+      months: [...months],
+      rows: ranked.slice(0, HOTSPOT_ROWS),
+      lsoas: ranked.length,
+      withoutLocation: withoutLocation[key],
+    };
+  };
+  return { recent: rank(recent, 'recent'), year: rank(year, 'year') };
 }
 
 async function outcomeMix(db: Db, area: PoliceUkArea, months: readonly string[]): Promise<OutcomeMix> {
@@ -492,11 +513,11 @@ export async function getCrimeTrends(
   const last12 = basis.allMonths.slice(-12);
   const plan = await currentPlan(db, partnership.id);
   const priorities = plan ? await livePriorities(db, plan.id) : [];
-  const [counts, links, recent, year, outcomes] = await Promise.all([
+  const [counts, links, hotspots, outcomes] = await Promise.all([
     monthlyCounts(db, partnership.id, basis.force, months),
     effectiveLinks(db, priorities),
-    hotspots(db, partnership.id, basis, basis.allMonths.slice(-3)),
-    hotspots(db, partnership.id, basis, last12),
+    // The latest 3 months are among the last 12.
+    hotspotsOf(db, partnership.id, basis, { recent: basis.allMonths.slice(-3), year: last12 }),
     outcomeMix(db, basis.area, last12),
   ]);
   const types = new Set<string>(POLICE_CRIME_TYPES);
@@ -520,7 +541,7 @@ export async function getCrimeTrends(
     priorities: priorities.map((p) => priorityTrend(p, typesOf(links.links, p.id), counts, months)),
     linksSaved: links.saved,
     plan,
-    hotspots: { recent, year },
+    hotspots,
     outcomes,
   };
 }

@@ -322,3 +322,50 @@ describe('the area', () => {
     expect(back.hotspots).toEqual(hotspots);
   });
 });
+
+describe('hotspots over more months than the latest three', () => {
+  it('ranks the last 12 months and the latest 3 each on its own months, rows without a location apart', async () => {
+    // Two earlier months, each from other rows of January's file: October is outside the latest 3.
+    const header = fs
+      .readFileSync(path.join(DATA, '2022-01-hertfordshire-street.csv'), 'utf8')
+      .split(/\r?\n/)[0]!;
+    const earlier = {
+      '2021-10': january.filter((_, i) => i % 3 === 0),
+      '2021-11': january.filter((_, i) => i % 5 === 0),
+    };
+    for (const [month, rows] of Object.entries(earlier)) {
+      const file = path.join(scratch, `${month}-hertfordshire-street.csv`);
+      fs.writeFileSync(file, `${header}\n${stringify(rows.map((r) => [r[0]!, month, ...r.slice(2)]))}`);
+      await importPoliceUkFile(database.db, file, systemActor());
+    }
+    const { hotspots } = await getCrimeTrends(database.db, board, sosafe);
+    const periods = {
+      recent: [...earlier['2021-11'], ...december, ...january],
+      year: [...earlier['2021-10'], ...earlier['2021-11'], ...december, ...january],
+    };
+    expect(hotspots.recent.months).toEqual(['2021-11', '2021-12', '2022-01']);
+    expect(hotspots.year.months).toEqual(['2021-10', '2021-11', '2021-12', '2022-01']);
+    for (const key of ['recent', 'year'] as const) {
+      const rows = periods[key];
+      const byLsoa = tally(rows.filter(inStevenage), (r) => r[STREET.lsoaCode]!);
+      const spots = hotspots[key];
+      expect(spots.lsoas, key).toBe(byLsoa.size);
+      expect(
+        spots.rows.map((h) => [h.lsoaCode, h.crimes]),
+        key,
+      ).toEqual(spots.rows.map((h) => [h.lsoaCode, byLsoa.get(h.lsoaCode)]));
+      expect(
+        spots.rows.map((h) => h.crimes),
+        key,
+      ).toEqual([...byLsoa.values()].sort((a, b) => b - a).slice(0, 10));
+      const top = spots.rows[0]!;
+      const topTypes = tally(
+        rows.filter((r) => r[STREET.lsoaCode] === top.lsoaCode),
+        (r) => r[STREET.crimeType]!,
+      );
+      expect(top.topCrimes, key).toBe(Math.max(...topTypes.values()));
+      expect(spots.withoutLocation, key).toBe(rows.filter((r) => r[STREET.lsoaCode] === '').length);
+    }
+    expect(hotspots.year.rows[0]!.crimes).toBeGreaterThan(hotspots.recent.rows[0]!.crimes);
+  });
+});
