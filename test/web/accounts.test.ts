@@ -53,6 +53,19 @@ function membershipId(peoplePage: string, email: string): string {
   return id;
 }
 
+/** Makes the member a partner through the role form, with the version the form gives. */
+async function makePartner(coordinator: Session, id: string) {
+  const form = await coordinator.get(`/p/sosafe/people/${id}/role`);
+  const version = /name="version" value="(\d+)"/.exec(form.body)![1]!;
+  const changed = await coordinator.post(`/p/sosafe/people/${id}/role`, {
+    role: 'partner',
+    organisation: '',
+    person: '',
+    version,
+  });
+  return { changed, version };
+}
+
 /** Opens a confirmation page and presses its button, as a person would. */
 async function confirm(session: Session, url: string) {
   const page = await session.get(url);
@@ -516,14 +529,7 @@ describe('managing people', () => {
   it('changes a role, and a stale form is a conflict', async () => {
     const coordinator = await signedIn(DEMO.coordinator);
     const id = membershipId((await coordinator.get('/p/sosafe/people')).body, DEMO.board);
-    const form = await coordinator.get(`/p/sosafe/people/${id}/role`);
-    const version = /name="version" value="(\d+)"/.exec(form.body)![1]!;
-    const changed = await coordinator.post(`/p/sosafe/people/${id}/role`, {
-      role: 'partner',
-      organisation: '',
-      person: '',
-      version,
-    });
+    const { changed, version } = await makePartner(coordinator, id);
     expect(changed.statusCode).toBe(303);
     expect(await flashAfter(coordinator, changed)).toBe('Bobbie Board is now a partner');
     const stale = await coordinator.post(`/p/sosafe/people/${id}/role`, {
@@ -549,15 +555,7 @@ describe('managing people', () => {
     const [before] = await rows<{ role: string; organisation_id: number | null; person_id: number | null }>(
       sql`select m.role, m.organisation_id, m.person_id from memberships m where m.id = ${Number(id)}`,
     );
-    const form = await coordinator.get(`/p/sosafe/people/${id}/role`);
-    const version = /name="version" value="(\d+)"/.exec(form.body)![1]!;
-    const changed = await coordinator.post(`/p/sosafe/people/${id}/role`, {
-      role: 'partner',
-      organisation: '',
-      person: '',
-      version,
-    });
-    expect(changed.statusCode).toBe(303);
+    expect((await makePartner(coordinator, id)).changed.statusCode).toBe(303);
     expect((await lead.get(updates)).statusCode, 'a partner sends no quarterly updates').toBe(403);
     await rows(
       sql`update memberships set role = ${before!.role}, organisation_id = ${before!.organisation_id},
@@ -574,14 +572,7 @@ describe('managing people', () => {
     expect(deactivate.body).toContain('You are the partnership’s only coordinator');
     expect(deactivate.body).toContain('href="#confirm"');
     expect(deactivate.body).toContain('id="confirm"');
-    const form = await coordinator.get(`/p/sosafe/people/${id}/role`);
-    const version = /name="version" value="(\d+)"/.exec(form.body)![1]!;
-    const demote = await coordinator.post(`/p/sosafe/people/${id}/role`, {
-      role: 'partner',
-      organisation: '',
-      person: '',
-      version,
-    });
+    const demote = (await makePartner(coordinator, id)).changed;
     expect(demote.statusCode).toBe(400);
     expect(demote.body).toContain('You are the partnership’s only coordinator');
     expect((await coordinator.get('/p/sosafe/people')).statusCode).toBe(200);
