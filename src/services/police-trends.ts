@@ -222,31 +222,36 @@ async function hotspotsOf(
   const a = t.policeAreaLsoaCounts;
   const { recent, year } = periods;
   const inRecent = (month: AnyPgColumn) => (recent.length ? inArray(month, [...recent]) : sql`false`);
-  const rows = year.length
-    ? await db
-        .select({
-          lsoaCode: a.lsoaCode,
-          lsoaName: sql<string>`max(${a.lsoaName})`,
-          crimeType: a.crimeType,
-          year: sql<number>`sum(${a.crimes})::integer`,
-          // null: no row of this LSOA and type in the recent months (0: rows of no crimes).
-          recent: sql<number | null>`(sum(${a.crimes}) filter (where ${inRecent(a.month)}))::integer`,
-        })
-        .from(a)
-        .where(and(eq(a.partnershipId, partnershipId), inArray(a.month, [...year])))
-        .groupBy(a.lsoaCode, a.crimeType)
-    : [];
-  let withoutLocation = { year: 0, recent: 0 };
-  if (basis.force && year.length) {
-    const [row] = await db
-      .select({
-        year: sql<number>`coalesce(sum(${c.crimes}), 0)::integer`,
-        recent: sql<number>`coalesce(sum(${c.crimes}) filter (where ${inRecent(c.month)}), 0)::integer`,
-      })
-      .from(c)
-      .where(and(eq(c.force, basis.force), inArray(c.month, [...year]), eq(c.lsoaCode, '')));
-    withoutLocation = { year: Number(row?.year ?? 0), recent: Number(row?.recent ?? 0) };
-  }
+  // The two reads at once (getCrimeTrends reads on the pool, never in a transaction).
+  const [rows, unlocated] = await Promise.all([
+    year.length
+      ? db
+          .select({
+            lsoaCode: a.lsoaCode,
+            lsoaName: sql<string>`max(${a.lsoaName})`,
+            crimeType: a.crimeType,
+            year: sql<number>`sum(${a.crimes})::integer`,
+            // null: no row of this LSOA and type in the recent months (0: rows of no crimes).
+            recent: sql<number | null>`(sum(${a.crimes}) filter (where ${inRecent(a.month)}))::integer`,
+          })
+          .from(a)
+          .where(and(eq(a.partnershipId, partnershipId), inArray(a.month, [...year])))
+          .groupBy(a.lsoaCode, a.crimeType)
+      : [],
+    basis.force && year.length
+      ? db
+          .select({
+            year: sql<number>`coalesce(sum(${c.crimes}), 0)::integer`,
+            recent: sql<number>`coalesce(sum(${c.crimes}) filter (where ${inRecent(c.month)}), 0)::integer`,
+          })
+          .from(c)
+          .where(and(eq(c.force, basis.force), inArray(c.month, [...year]), eq(c.lsoaCode, '')))
+      : [],
+  ]);
+  const withoutLocation = {
+    year: Number(unlocated[0]?.year ?? 0),
+    recent: Number(unlocated[0]?.recent ?? 0),
+  };
   const rank = (months: readonly string[], key: 'year' | 'recent'): Hotspots => {
     const byLsoa = new Map<string, Hotspot>();
     for (const r of rows) {
