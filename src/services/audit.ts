@@ -61,7 +61,7 @@ void everyAuditColumn;
  * auditValues gives: recordAudit runs it on its own (a reusable query, db/reusable-query.ts); a
  * write may run it in its own statement, as a WITH clause (one round trip instead of two).
  */
-export function auditInsertReusable(db: Db | Tx) {
+export function auditInsert(db: Db | Tx) {
   return db
     .insert(auditEvents)
     .values(
@@ -71,9 +71,9 @@ export function auditInsertReusable(db: Db | Tx) {
     );
 }
 
-const insertAuditEvent = reusableQuery('insert_audit_event', auditInsertReusable);
+const insertAuditEvent = reusableQuery('insert_audit_event', auditInsert);
 
-/** The values of auditInsertReusable's placeholders for one event. */
+/** The values of auditInsert's placeholders for one event. */
 export function auditValues(actor: Actor, input: AuditInput): Record<string, unknown> {
   const row = auditRow(actor, input);
   return Object.fromEntries(AUDIT_COLUMNS.map((column) => [`audit.${column}`, row[column]]));

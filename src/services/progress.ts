@@ -48,7 +48,7 @@ import type { Actor } from './actor.js';
 import { findCycle } from './cycle-read.js';
 import type { CycleRow } from './cycles.js';
 import type { Mailer } from './mail.js';
-import { auditInsertReusable, auditValues, recordAudit } from './audit.js';
+import { auditInsert, auditValues, recordAudit } from './audit.js';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from './errors.js';
 
 // ——— The form ———
@@ -387,10 +387,10 @@ const readProgressUpdate = reusableQuery('read_progress_update', (db) =>
 
 /**
  * The change of an update (by id, unless its version has moved on) with its audit event
- * (auditInsertReusable) in one statement; `now` is when it was recorded and updated.
+ * (auditInsert) in one statement; `now` is when it was recorded and updated.
  */
 const updateProgressWithAudit = reusableQuery('update_progress_update', (db) => {
-  const audit = db.$with('audit').as(auditInsertReusable(db).returning({ id: t.auditEvents.id }));
+  const audit = db.$with('audit').as(auditInsert(db).returning({ id: t.auditEvents.id }));
   return db
     .with(audit)
     .update(t.progressUpdates)

@@ -35,8 +35,8 @@ export const READ_STAMP_SQL = sql<string>`pg_current_snapshot()::text`;
  * users (table change_counts, moved on by triggers: migration 0016), as a stamp. The reads of who
  * someone is in a partnership (users.getPartnershipMember) depend on those tables alone, so they may
  * be kept under it while other tables change: a request that has just saved an update still finds
- * them kept. Read from the server in the query that starts a request (the session's), it is exact
- * wherever the request goes, unlike the stamp a process counts (see above).
+ * them kept. It is read in the query that starts a request (the session's), exact as read; a
+ * session this process keeps (sessions.ts) carries the count read with it, as new as its stamp.
  */
 export const MEMBERSHIP_STAMP_SQL = sql<string>`(select 'membership:' || c.changes
   from change_counts c where c.topic = 'membership')`;
