@@ -23,6 +23,8 @@
  * is measured BENCH_ROUNDS times on each (default 2, in the order limit, app, app, limit; requests
  * a second averaged, the worst p99 kept). BENCH_PAGES=plan,document,aim,dashboard,post names the
  * ones to run (default all); BENCH_DATABASES=pglite,postgres the databases (default both).
+ * The GETs send Accept-Encoding as Chromium does (BENCH_ACCEPT_ENCODING; empty for none), so the app
+ * answers gzipped as it answers a browser; the limit, a bare route, answers with the page's text.
  * The POST saves a real update through the form (CSRF token, version): each request takes an
  * action and quarter (136 of them) no other request has in flight and sends the version it last
  * saved, so 50 connections do not collide (unless time-outs use up the free ones: a conflict, 409,
@@ -79,6 +81,8 @@ interface Figures {
   p50: number;
   p99: number;
   requests: number;
+  /** Bytes read an answer, headers included: a gzipped page is a fraction of its text. */
+  bytes: number;
   errors: number;
   timeouts: number;
 }
@@ -92,6 +96,7 @@ function figuresOf(result: autocannon.Result): Figures {
     p50: round1(result.latency.p50),
     p99: round1(result.latency.p99),
     requests: result.requests.total,
+    bytes: Math.round(result.throughput.total / Math.max(1, result.requests.total)),
     // autocannon's errors count its time-outs too.
     errors: result.errors + bad,
     timeouts: result.timeouts,
@@ -111,6 +116,7 @@ function combined(rounds: readonly Figures[]): Figures {
     p50: mean((f) => f.p50),
     p99: Math.max(...rounds.map((f) => f.p99)),
     requests: sum((f) => f.requests),
+    bytes: mean((f) => f.bytes),
     errors: sum((f) => f.errors),
     timeouts: sum((f) => f.timeouts),
   };
@@ -122,9 +128,19 @@ function cannon(options: autocannon.Options): Promise<autocannon.Result> {
   });
 }
 
+/**
+ * What a GET sends as Accept-Encoding (BENCH_ACCEPT_ENCODING): by default what Chromium sends, so
+ * the app answers gzipped as it does a browser; empty for pages as text. The limit, a bare route,
+ * answers with the text either way (the table's bytes column shows each answer's size).
+ */
+const ACCEPT_ENCODING = process.env.BENCH_ACCEPT_ENCODING ?? 'gzip, deflate, br, zstd';
+
 /** A GET page: warm up, then measure. */
 async function loadGet(server: ChildServer, url: string, cookie: string | undefined): Promise<Figures> {
-  const headers = cookie ? { cookie } : {};
+  const headers = {
+    ...(cookie ? { cookie } : {}),
+    ...(ACCEPT_ENCODING ? { 'accept-encoding': ACCEPT_ENCODING } : {}),
+  };
   if (WARMUP_SECONDS > 0) {
     await cannon({ url: `${server.baseUrl}${url}`, connections: 10, duration: WARMUP_SECONDS, headers });
   }
@@ -331,17 +347,19 @@ if (databases.includes('postgres') && process.env.DATABASE_URL)
 
 console.log(machine());
 console.log(`load average before: ${loadBefore.join(', ')}; after: ${loadAverage().join(', ')}`);
-console.log(`autocannon: ${CONNECTIONS} connections, ${SECONDS} s a page, signed in as the coordinator`);
+console.log(
+  `autocannon: ${CONNECTIONS} connections, ${SECONDS} s a page, signed in as the coordinator, Accept-Encoding: ${ACCEPT_ENCODING || '(none)'}`,
+);
 console.log('');
 console.log(
-  '| database | page | app req/s | limit req/s | ratio | app p50 | app p99 | limit p99 | bare, parts kept: req/s, p99 | errors (of them time-outs) |',
+  '| database | page | app req/s | limit req/s | ratio | app p50 | app p99 | limit p99 | bare, parts kept: req/s, p99 | bytes an answer: app, limit | errors (of them time-outs) |',
 );
-console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
 for (const run of runs) {
   for (const r of run.pages) {
     const kept = r.keptParts ? `${r.keptParts.rps}, ${r.keptParts.p99} ms` : '';
     console.log(
-      `| ${run.database} | ${r.page} | ${r.app.rps} | ${r.limit.rps} | ${r.page === POST_PAGE ? '(none)' : r.ratio} | ${r.app.p50} ms | ${r.app.p99} ms | ${r.limit.p99} ms | ${kept} | ${r.app.errors} (${r.app.timeouts}) |`,
+      `| ${run.database} | ${r.page} | ${r.app.rps} | ${r.limit.rps} | ${r.page === POST_PAGE ? '(none)' : r.ratio} | ${r.app.p50} ms | ${r.app.p99} ms | ${r.limit.p99} ms | ${kept} | ${r.app.bytes}, ${r.limit.bytes} | ${r.app.errors} (${r.app.timeouts}) |`,
     );
   }
 }
@@ -358,6 +376,7 @@ console.log(
     loadAverage: { before: loadBefore, after: loadAverage() },
     connections: CONNECTIONS,
     seconds: SECONDS,
+    acceptEncoding: ACCEPT_ENCODING,
     runs,
   }),
 );

@@ -5,6 +5,8 @@
 import crypto from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import zlib from 'node:zlib';
+import { Negotiator } from '@fastify/accept-negotiator';
 import type { FastifyReply } from 'fastify';
 import nunjucks from 'nunjucks';
 import {
@@ -130,6 +132,7 @@ const CSRF_HOLE_BYTES = Buffer.from(CSRF_HOLE);
 export class KeptHtml extends nunjucks.runtime.SafeString {
   /** The part's bytes, split at each CSRF hole. */
   readonly pieces: readonly Buffer[];
+  #deflated: readonly Buffer[] | undefined;
   constructor(html: string) {
     super(`<!--${KEPT_TOKEN}-${++keptParts}-->`);
     const bytes = Buffer.from(html, 'utf8');
@@ -147,6 +150,12 @@ export class KeptHtml extends nunjucks.runtime.SafeString {
   html(csrfToken = ''): string {
     return this.pieces.map((piece) => piece.toString('utf8')).join(csrfToken);
   }
+
+  /** Each piece compressed (gzipPage), made the first time a page with the part is sent gzipped. */
+  deflated(): readonly Buffer[] {
+    this.#deflated ??= this.pieces.map(deflatePiece);
+    return this.#deflated;
+  }
 }
 
 /** The kept parts among a page's data (its own values: where the routes put them). */
@@ -154,11 +163,18 @@ export function keptPartsOf(data: Record<string, unknown>): KeptHtml[] {
   return Object.values(data).filter((value): value is KeptHtml => value instanceof KeptHtml);
 }
 
+/** A run of a page's bytes; a kept part's piece brings its compressed form too. */
+interface Segment {
+  readonly bytes: Buffer;
+  readonly part?: KeptHtml;
+  readonly piece?: number;
+}
+
 /**
- * A page's bytes: its rendered text with each kept part's marker replaced by the part's bytes,
- * their holes filled with the request's CSRF token.
+ * A page's runs of bytes, in order: its rendered text, with each kept part's marker replaced by the
+ * part's pieces, their holes filled with the request's CSRF token.
  */
-export function withKeptParts(html: string, parts: readonly KeptHtml[], csrfToken?: string): Buffer {
+function segmentsOf(html: string, parts: readonly KeptHtml[], csrfToken?: string): Segment[] {
   const found: { at: number; part: KeptHtml }[] = [];
   for (const part of parts) {
     for (let at = html.indexOf(part.val); at !== -1; at = html.indexOf(part.val, at + part.val.length)) {
@@ -166,26 +182,104 @@ export function withKeptParts(html: string, parts: readonly KeptHtml[], csrfToke
     }
   }
   found.sort((a, b) => a.at - b.at);
-  const chunks: Buffer[] = [];
+  const segments: Segment[] = [];
   let token: Buffer | undefined;
   let from = 0;
   for (const { at, part } of found) {
-    chunks.push(Buffer.from(html.slice(from, at), 'utf8'), part.pieces[0]!);
-    for (const piece of part.pieces.slice(1)) {
+    segments.push(
+      { bytes: Buffer.from(html.slice(from, at), 'utf8') },
+      { bytes: part.pieces[0]!, part, piece: 0 },
+    );
+    for (let piece = 1; piece < part.pieces.length; piece++) {
       if (csrfToken === undefined)
         throw new Error('A kept part holds a form, but the page has no CSRF token');
       token ??= Buffer.from(csrfToken, 'utf8');
-      chunks.push(token, piece);
+      segments.push({ bytes: token }, { bytes: part.pieces[piece]!, part, piece });
     }
     from = at + part.val.length;
   }
-  chunks.push(Buffer.from(html.slice(from), 'utf8'));
-  return Buffer.concat(chunks);
+  segments.push({ bytes: Buffer.from(html.slice(from), 'utf8') });
+  return segments;
 }
 
 /**
- * Renders a page and sends it: as its text, or, when its data holds kept parts, as bytes with the
- * parts' own bytes in place (reply.page, and the pages residents read without a session).
+ * A page's bytes: its rendered text with each kept part's marker replaced by the part's bytes,
+ * their holes filled with the request's CSRF token.
+ */
+export function withKeptParts(html: string, parts: readonly KeptHtml[], csrfToken?: string): Buffer {
+  return Buffer.concat(segmentsOf(html, parts, csrfToken).map((segment) => segment.bytes));
+}
+
+/*
+ * Pages go gzipped to a browser that accepts it (every browser does): the dashboard's 267 KB are
+ * 14 KB, and sending the bytes was the floor under its time (docs/benchmarks.md). A page's kept
+ * parts are compressed once, not for every answer: a gzip body is a header, raw DEFLATE data, and a
+ * trailer with the text's CRC-32 and length (RFC 1952); DEFLATE data may be made of runs compressed
+ * apart, each ended with a sync flush, which leaves it byte-aligned, outside a final block and
+ * pointing back only into its own run (RFC 1951), then one empty final block. So each answer
+ * compresses its own text around the parts (a few KB) and its CSRF tokens, and joins them with the
+ * parts' compressed pieces. Every CSRF token is new for each answer (@fastify/csrf-protection salts
+ * each), and the session's cookie is SameSite=Lax, so compression gives no cross-site page a
+ * secret to guess at by sizes (BREACH).
+ */
+/** An answer's own runs: compressed fast (level 1), as they are compressed for every answer. */
+const DEFLATE_RUN = { level: 1, finishFlush: zlib.constants.Z_SYNC_FLUSH } as const;
+/** A kept part's pieces: compressed once, as well as zlib's default does. */
+const DEFLATE_KEPT = { finishFlush: zlib.constants.Z_SYNC_FLUSH } as const;
+/**
+ * A run this short (a CSRF token) goes as a stored block: its bytes as they are, after a five-byte
+ * header (RFC 1951 3.2.4): not worth a compressor's set-up.
+ */
+const STORED_UP_TO = 256;
+/** gzip's header: DEFLATE, no name or time, from an unknown system. */
+const GZIP_HEADER = Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff]);
+/** An empty final block, as zlib ends a stream with nothing left to compress. */
+const FINAL_BLOCK = zlib.deflateRawSync(Buffer.alloc(0));
+
+function deflatePiece(bytes: Buffer): Buffer {
+  return bytes.length ? zlib.deflateRawSync(bytes, DEFLATE_KEPT) : Buffer.alloc(0);
+}
+
+/** A run of an answer's own bytes as DEFLATE data, ending byte-aligned outside a final block. */
+function deflateRun(bytes: Buffer): Buffer {
+  if (bytes.length > STORED_UP_TO) return zlib.deflateRawSync(bytes, DEFLATE_RUN);
+  const stored = Buffer.alloc(5 + bytes.length);
+  // BFINAL 0, BTYPE 00 (stored), the rest of the byte skipped; LEN and its ones' complement.
+  stored.writeUInt16LE(bytes.length, 1);
+  stored.writeUInt16LE(~bytes.length & 0xffff, 3);
+  bytes.copy(stored, 5);
+  return stored;
+}
+
+/** The page as one gzip body: each run compressed (a kept piece's, once), then the trailer. */
+function gzipPage(segments: readonly Segment[]): Buffer {
+  const chunks: Buffer[] = [GZIP_HEADER];
+  let crc = 0;
+  let length = 0;
+  for (const { bytes, part, piece } of segments) {
+    if (!bytes.length) continue;
+    chunks.push(part ? part.deflated()[piece!]! : deflateRun(bytes));
+    crc = zlib.crc32(bytes, crc);
+    length += bytes.length;
+  }
+  const trailer = Buffer.alloc(8);
+  trailer.writeUInt32LE(crc >>> 0, 0);
+  trailer.writeUInt32LE(length % 2 ** 32, 4);
+  chunks.push(FINAL_BLOCK, trailer);
+  return Buffer.concat(chunks);
+}
+
+/** q-values honoured: `gzip;q=0` refuses it. No cache: the header is the client's to vary. */
+const encodings = new Negotiator({ supportedValues: ['gzip', 'identity'] });
+
+/** Whether the request's browser takes a gzipped page (Accept-Encoding). */
+export function acceptsGzip(accept: string | undefined): boolean {
+  return accept !== undefined && encodings.negotiate(accept) === 'gzip';
+}
+
+/**
+ * Renders a page and sends it: gzipped when the browser accepts it, with the parts' own bytes (or
+ * their compressed bytes) in place (reply.page, and the pages residents read without a session).
  */
 export async function sendView(
   reply: FastifyReply,
@@ -193,9 +287,14 @@ export async function sendView(
   data: Record<string, unknown>,
 ): Promise<FastifyReply> {
   const parts = keptPartsOf(data);
-  if (!parts.length) return reply.view(template, data);
+  const vary = reply.getHeader('vary');
+  reply.header('vary', vary ? `${String(vary)}, Accept-Encoding` : 'Accept-Encoding');
+  const gzip = acceptsGzip(reply.request.headers['accept-encoding']);
+  if (!parts.length && !gzip) return reply.view(template, data);
   const csrfToken = typeof data.csrfToken === 'string' ? data.csrfToken : undefined;
-  return reply.send(withKeptParts(await reply.viewAsync(template, data), parts, csrfToken));
+  const segments = segmentsOf(await reply.viewAsync(template, data), parts, csrfToken);
+  if (!gzip) return reply.send(Buffer.concat(segments.map((segment) => segment.bytes)));
+  return reply.header('content-encoding', 'gzip').send(gzipPage(segments));
 }
 
 /**

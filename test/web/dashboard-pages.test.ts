@@ -4,6 +4,7 @@
  * figures, text from the plan escaped in the charts and tables, the open quarter's progress, and
  * who may see it: the board may; someone of another partnership may not; signed out, sign in.
  */
+import zlib from 'node:zlib';
 import { parse } from 'csv-parse/sync';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -189,6 +190,40 @@ describe('text from the plan', () => {
     expect(html).toContain('&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; Section');
     const noUpdate = table(html, 'no-update');
     expect(noUpdate.rows.find((r) => r[0] === aimNumber)?.[1]).toBe(`${SCRIPT} Aim`);
+  });
+});
+
+describe('gzipped, as a browser takes it', () => {
+  /** The page's text with what each answer makes afresh (the script nonce, CSRF tokens) blanked. */
+  const steady = (html: string) =>
+    html
+      .replace(/nonce="[^"]+"/g, 'nonce=""')
+      .replace(/name="_csrf" value="[^"]+"/g, 'name="_csrf" value=""');
+  const gzipped = async (url: string) => {
+    const response = await t.app.inject({
+      url,
+      headers: { cookie: board.cookie, 'accept-encoding': 'gzip, deflate, br, zstd' },
+    });
+    expect(response.statusCode).toBe(200);
+    expect(response.headers['content-encoding']).toBe('gzip');
+    expect(response.headers.vary).toBe('Accept-Encoding');
+    return { bytes: response.rawPayload.length, html: zlib.gunzipSync(response.rawPayload).toString('utf8') };
+  };
+
+  it('is the same page, a fraction of its size, and follows a change to the plan', async () => {
+    const url = `${base}/dashboard?quarter=2`;
+    const text = (await board.get(url)).body;
+    const first = await gzipped(url);
+    expect(steady(first.html)).toBe(steady(text));
+    expect(first.bytes).toBeLessThan(Buffer.byteLength(text) / 8);
+    expect(steady((await gzipped(url)).html)).toBe(steady(text));
+    // The kept tables and charts are made again after a change, and their compressed copy with them.
+    await t.database.db.execute(
+      sql`update sections set title = 'Renamed for the gzip test' where number = 2`,
+    );
+    const after = await gzipped(url);
+    expect(table(after.html, 'by-section').rows.map((r) => r[0])).toContain('2. Renamed for the gzip test');
+    expect(steady(after.html)).toBe(steady((await board.get(url)).body));
   });
 });
 

@@ -2,12 +2,14 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
+import zlib from 'node:zlib';
 import fastifyView from '@fastify/view';
 import Fastify from 'fastify';
 import nunjucks from 'nunjucks';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { OneLinePerRequest, redactTokens } from '../../src/web/app.js';
 import {
+  acceptsGzip,
   CSRF_HOLE,
   KeptHtml,
   makeAbbreviator,
@@ -160,5 +162,118 @@ describe('kept parts of a page', () => {
     expect((await tokenless.inject({ url: '/' })).statusCode, 'a form with no token is a fault').toBe(500);
     await app.close();
     await tokenless.close();
+  });
+});
+
+describe('pages gzipped for a browser that accepts it', () => {
+  async function pageApp(template: string, data: () => Record<string, unknown>) {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gzipped-pages-'));
+    fs.writeFileSync(path.join(dir, 'page.njk'), template);
+    const app = Fastify();
+    await app.register(fastifyView, { engine: { nunjucks }, templates: [dir] });
+    app.get('/', (_request, reply) => sendView(reply, 'page.njk', data()));
+    app.addHook('onClose', () => fs.rmSync(dir, { recursive: true, force: true }));
+    return app;
+  }
+  const CHROMIUM = 'gzip, deflate, br, zstd';
+
+  it('reads which encodings a browser takes, q-values included', () => {
+    expect(acceptsGzip(CHROMIUM)).toBe(true);
+    expect(acceptsGzip('gzip')).toBe(true);
+    expect(acceptsGzip('*')).toBe(true);
+    expect(acceptsGzip('br;q=1.0, gzip;q=0.8, *;q=0.1')).toBe(true);
+    expect(acceptsGzip(undefined)).toBe(false);
+    expect(acceptsGzip('')).toBe(false);
+    expect(acceptsGzip('identity')).toBe(false);
+    expect(acceptsGzip('br, zstd')).toBe(false);
+    expect(acceptsGzip('gzip;q=0, br')).toBe(false);
+  });
+
+  it('sends a page with kept parts and CSRF holes as one gzip body of the very same bytes', async () => {
+    // A large kept part (compressed once), forms with holes (each answer's token a stored block),
+    // text beyond ASCII on both sides of every seam, and a part at the very start of the page.
+    const rows = Array.from(
+      { length: 400 },
+      (_, i) => `<tr><td>Aim ${i} – “on track”</td><td>£${i}</td></tr>`,
+    );
+    const table = new KeptHtml(`<table>${rows.join('')}</table>`);
+    const form = new KeptHtml(
+      `<form>’<input name="_csrf" value="${CSRF_HOLE}"></form><form><input name="_csrf" value="${CSRF_HOLE}">…</form>`,
+    );
+    let n = 0;
+    const app = await pageApp(
+      '{{ form }}<h1>{{ title }}</h1><p>{{ long }}</p>{{ table }}<p>{{ note }}</p>{{ form }}',
+      () => ({
+        title: 'Dashboard · Q3',
+        long: 'é'.repeat(300),
+        note: '<b>',
+        table,
+        form,
+        csrfToken: `token-${++n}-’`,
+      }),
+    );
+    const deflate = vi.spyOn(zlib, 'deflateRawSync');
+    try {
+      const text = await app.inject({ url: '/' });
+      expect(text.headers['content-encoding']).toBeUndefined();
+      expect(text.headers.vary).toBe('Accept-Encoding');
+      const gzipped = await app.inject({ url: '/', headers: { 'accept-encoding': CHROMIUM } });
+      expect(gzipped.headers['content-encoding']).toBe('gzip');
+      expect(gzipped.headers.vary).toBe('Accept-Encoding');
+      expect(gzipped.headers['content-type']).toBe('text/html; charset=utf-8');
+      expect(Number(gzipped.headers['content-length'])).toBe(gzipped.rawPayload.length);
+      // gunzip checks the trailer's CRC-32 and length: a wrong one throws.
+      const unzipped = zlib.gunzipSync(gzipped.rawPayload).toString('utf8');
+      expect(unzipped).toBe(text.body.replaceAll('token-1-’', 'token-2-’'));
+      expect(unzipped).toContain('<form>’<input name="_csrf" value="token-2-’"></form>');
+      expect(gzipped.rawPayload.length).toBeLessThan(text.rawPayload.length / 5);
+      // The parts' pieces were compressed for that answer; the next compresses only its own text.
+      const tableBytes = table.pieces[0]!;
+      const ofTable = () => deflate.mock.calls.filter(([bytes]) => bytes === tableBytes).length;
+      expect(ofTable()).toBe(1);
+      deflate.mockClear();
+      const again = await app.inject({ url: '/', headers: { 'accept-encoding': 'gzip' } });
+      expect(zlib.gunzipSync(again.rawPayload).toString('utf8')).toBe(
+        unzipped.replaceAll('token-2-’', 'token-3-’'),
+      );
+      expect(ofTable()).toBe(0);
+      expect(deflate.mock.calls.length, 'the page’s own long runs, no part').toBeGreaterThan(0);
+    } finally {
+      deflate.mockRestore();
+      await app.close();
+    }
+  });
+
+  it('gzips a page without kept parts; sends the text to a browser that refuses gzip', async () => {
+    const app = await pageApp(
+      '<main>{% for i in range(0, 200) %}<p>{{ i }} – {{ note }}</p>{% endfor %}</main>',
+      () => ({
+        note: '<script>',
+      }),
+    );
+    const text = await app.inject({ url: '/' });
+    expect(text.body).toContain('<p>199 – &lt;script&gt;</p>');
+    const gzipped = await app.inject({ url: '/', headers: { 'accept-encoding': 'gzip' } });
+    expect(gzipped.headers['content-encoding']).toBe('gzip');
+    expect(zlib.gunzipSync(gzipped.rawPayload).toString('utf8')).toBe(text.body);
+    for (const refused of ['gzip;q=0', 'identity', 'br']) {
+      const response = await app.inject({ url: '/', headers: { 'accept-encoding': refused } });
+      expect(response.headers['content-encoding'], refused).toBeUndefined();
+      expect(response.body, refused).toBe(text.body);
+    }
+    await app.close();
+  });
+
+  it('keeps a Vary the route set, and adds Accept-Encoding to it', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gzipped-pages-'));
+    fs.writeFileSync(path.join(dir, 'page.njk'), '<p>{{ x }}</p>');
+    const app = Fastify();
+    await app.register(fastifyView, { engine: { nunjucks }, templates: [dir] });
+    app.get('/', (_request, reply) => sendView(reply.header('vary', 'Cookie'), 'page.njk', { x: 1 }));
+    const response = await app.inject({ url: '/', headers: { 'accept-encoding': 'gzip' } });
+    expect(response.headers.vary).toBe('Cookie, Accept-Encoding');
+    expect(zlib.gunzipSync(response.rawPayload).toString('utf8')).toBe('<p>1</p>');
+    await app.close();
+    fs.rmSync(dir, { recursive: true, force: true });
   });
 });
