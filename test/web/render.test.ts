@@ -91,17 +91,18 @@ describe('request logs', () => {
   });
 });
 
-describe('kept parts of a page', () => {
-  async function pageApp(template: string, data: () => Record<string, unknown>) {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kept-parts-'));
-    fs.writeFileSync(path.join(dir, 'page.njk'), template);
-    const app = Fastify();
-    await app.register(fastifyView, { engine: { nunjucks }, templates: [dir] });
-    app.get('/', (_request, reply) => sendView(reply, 'page.njk', data()));
-    app.addHook('onClose', () => fs.rmSync(dir, { recursive: true, force: true }));
-    return app;
-  }
+/** A bare app with one page (its template given) sent by sendView, as reply.page sends pages. */
+async function pageApp(template: string, data: () => Record<string, unknown>) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kept-parts-'));
+  fs.writeFileSync(path.join(dir, 'page.njk'), template);
+  const app = Fastify();
+  await app.register(fastifyView, { engine: { nunjucks }, templates: [dir] });
+  app.get('/', (_request, reply) => sendView(reply, 'page.njk', data()));
+  app.addHook('onClose', () => fs.rmSync(dir, { recursive: true, force: true }));
+  return app;
+}
 
+describe('kept parts of a page', () => {
   it('sends the part’s own text in its place, wherever the page puts it, beside escaped text', async () => {
     const part = new KeptHtml('<table><tr><td>Q3 – “on track” £5</td></tr></table>');
     const other = new KeptHtml('<svg>→</svg>');
@@ -166,15 +167,6 @@ describe('kept parts of a page', () => {
 });
 
 describe('pages gzipped for a browser that accepts it', () => {
-  async function pageApp(template: string, data: () => Record<string, unknown>) {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gzipped-pages-'));
-    fs.writeFileSync(path.join(dir, 'page.njk'), template);
-    const app = Fastify();
-    await app.register(fastifyView, { engine: { nunjucks }, templates: [dir] });
-    app.get('/', (_request, reply) => sendView(reply, 'page.njk', data()));
-    app.addHook('onClose', () => fs.rmSync(dir, { recursive: true, force: true }));
-    return app;
-  }
   const CHROMIUM = 'gzip, deflate, br, zstd';
 
   it('reads which encodings a browser takes, q-values included', () => {
