@@ -260,10 +260,17 @@ describe('restarting one instance under load', () => {
     const { requests, failures } = await load;
     const loadEnded = Date.now() / 1000;
 
-    const entries = cluster
-      .accessLog()
-      .slice(logBefore)
-      .filter((e) => e.path === '/account');
+    // nginx writes a request's log line once it has sent the answer: the client may have the last
+    // answer a moment before its line is written. Wait for it (at most 5 s); the count is then checked.
+    const accountEntries = () =>
+      cluster
+        .accessLog()
+        .slice(logBefore)
+        .filter((e) => e.path === '/account');
+    for (let waited = 0; waited < 5_000 && accountEntries().length < requests; waited += 50) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const entries = accountEntries();
     const servedBy = (from: number, to: number) => {
       const counts: Record<string, number> = {};
       for (const e of entries) {
