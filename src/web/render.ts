@@ -292,9 +292,9 @@ export async function sendView(
   const gzip = acceptsGzip(reply.request.headers['accept-encoding']);
   if (!parts.length && !gzip) return reply.view(template, data);
   const csrfToken = typeof data.csrfToken === 'string' ? data.csrfToken : undefined;
-  const segments = segmentsOf(await reply.viewAsync(template, data), parts, csrfToken);
-  if (!gzip) return reply.send(Buffer.concat(segments.map((segment) => segment.bytes)));
-  return reply.header('content-encoding', 'gzip').send(gzipPage(segments));
+  const html = await reply.viewAsync(template, data);
+  if (!gzip) return reply.send(withKeptParts(html, parts, csrfToken));
+  return reply.header('content-encoding', 'gzip').send(gzipPage(segmentsOf(html, parts, csrfToken)));
 }
 
 /**
