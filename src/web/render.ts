@@ -132,7 +132,9 @@ const CSRF_HOLE_BYTES = Buffer.from(CSRF_HOLE);
 export class KeptHtml extends nunjucks.runtime.SafeString {
   /** The part's bytes, split at each CSRF hole. */
   readonly pieces: readonly Buffer[];
-  #deflated: readonly Buffer[] | undefined;
+  /** Each piece's CRC-32, and the operator that moves a CRC over the piece's length (crc32Combine). */
+  readonly #crcs: readonly { crc: number; shift: number }[];
+  #deflated: { tokenBytes: number; pieces: readonly Buffer[] } | undefined;
   constructor(html: string) {
     super(`<!--${KEPT_TOKEN}-${++keptParts}-->`);
     const bytes = Buffer.from(html, 'utf8');
@@ -144,6 +146,7 @@ export class KeptHtml extends nunjucks.runtime.SafeString {
     }
     pieces.push(bytes.subarray(from));
     this.pieces = pieces;
+    this.#crcs = pieces.map((piece) => ({ crc: zlib.crc32(piece), shift: crc32Shift(piece.length) }));
   }
 
   /** The part as text, its holes filled with a CSRF token (a page rendered whole; tests). */
@@ -151,10 +154,22 @@ export class KeptHtml extends nunjucks.runtime.SafeString {
     return this.pieces.map((piece) => piece.toString('utf8')).join(csrfToken);
   }
 
-  /** Each piece compressed (gzipPage), made the first time a page with the part is sent gzipped. */
-  deflated(): readonly Buffer[] {
-    this.#deflated ??= this.pieces.map(deflatePiece);
-    return this.#deflated;
+  /**
+   * Each piece compressed (gzipPage), made the first time a page with the part is sent gzipped with
+   * CSRF tokens of this many bytes (every token is as long as the last, in practice).
+   */
+  deflated(tokenBytes: number): readonly Buffer[] {
+    const key = this.pieces.length > 1 ? tokenBytes : 0;
+    if (this.#deflated?.tokenBytes !== key) {
+      this.#deflated = { tokenBytes: key, pieces: deflatePieces(this.pieces, key) };
+    }
+    return this.#deflated.pieces;
+  }
+
+  /** A CRC-32 so far, carried over the piece's bytes: the same as zlib.crc32(piece, crc). */
+  crcAfter(crc: number, piece: number): number {
+    const { crc: own, shift } = this.#crcs[piece]!;
+    return crc32Combine(crc, own, shift);
   }
 }
 
@@ -236,8 +251,70 @@ const GZIP_HEADER = Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff]);
 /** An empty final block, as zlib ends a stream with nothing left to compress. */
 const FINAL_BLOCK = zlib.deflateRawSync(Buffer.alloc(0));
 
-function deflatePiece(bytes: Buffer): Buffer {
-  return bytes.length ? zlib.deflateRawSync(bytes, DEFLATE_KEPT) : Buffer.alloc(0);
+/** How far back DEFLATE may point (RFC 1951 2.5: 32 KB). */
+const WINDOW = 32 * 1024;
+
+/**
+ * A kept part's pieces compressed, for answers whose CSRF tokens are `tokenBytes` long. A piece
+ * after a hole may point back into the pieces before it (the plan page's 41 forms are one part:
+ * compressed each on its own they were three times the size): it is compressed with the part so far
+ * as DEFLATE's preset dictionary, each hole in it as that many 0xFF bytes. UTF-8 has no 0xFF byte, so
+ * no match takes in a hole, whichever token fills it, and the distances hold as the holes are as
+ * long as the tokens.
+ */
+function deflatePieces(pieces: readonly Buffer[], tokenBytes: number): Buffer[] {
+  const hole = Buffer.alloc(tokenBytes, 0xff);
+  let before = Buffer.alloc(0);
+  return pieces.map((piece, index) => {
+    const deflated = !piece.length
+      ? Buffer.alloc(0)
+      : zlib.deflateRawSync(piece, before.length ? { ...DEFLATE_KEPT, dictionary: before } : DEFLATE_KEPT);
+    if (index < pieces.length - 1) before = Buffer.concat([before, piece, hole]).subarray(-WINDOW);
+    return deflated;
+  });
+}
+
+/*
+ * CRC-32 combined (zlib's crc32_combine_gen and crc32_combine_op, which Node does not expose): the
+ * CRC of A then B from the CRCs of A and of B and an operator made once from B's length. A kept
+ * piece's CRC is made once, so an answer's CRC costs the answer's own text, not the whole page.
+ * Polynomials over GF(2), reflected, as zlib keeps them.
+ */
+const CRC_POLY = 0xedb88320;
+
+/** a(x)·b(x) modulo the CRC's polynomial. */
+function multModP(a: number, b: number): number {
+  if (a === 0) return 0;
+  let p = 0;
+  for (let m = 0x80000000; ; m >>>= 1) {
+    if (a & m) {
+      p ^= b;
+      if ((a & (m - 1)) === 0) break;
+    }
+    b = b & 1 ? (b >>> 1) ^ CRC_POLY : b >>> 1;
+  }
+  return p >>> 0;
+}
+
+/** x^(2^k) modulo the polynomial, k = 0…31. */
+const X2N: readonly number[] = (() => {
+  const table = [0x40000000]; // x^1
+  for (let k = 1; k < 32; k++) table.push(multModP(table[k - 1]!, table[k - 1]!));
+  return table;
+})();
+
+/** The operator for `length` bytes: x^(8·length) modulo the polynomial. */
+export function crc32Shift(length: number): number {
+  let p = 0x80000000; // x^0
+  for (let n = length, k = 3; n > 0; n = Math.floor(n / 2), k++) {
+    if (n % 2) p = multModP(X2N[k & 31]!, p);
+  }
+  return p;
+}
+
+/** The CRC-32 of A then B: crcA, crcB, and crc32Shift(B's length). */
+export function crc32Combine(crcA: number, crcB: number, shift: number): number {
+  return (multModP(shift, crcA) ^ crcB) >>> 0;
 }
 
 /** A run of an answer's own bytes as DEFLATE data, ending byte-aligned outside a final block. */
@@ -252,14 +329,19 @@ function deflateRun(bytes: Buffer): Buffer {
 }
 
 /** The page as one gzip body: each run compressed (a kept piece's, once), then the trailer. */
-function gzipPage(segments: readonly Segment[]): Buffer {
+function gzipPage(segments: readonly Segment[], tokenBytes: number): Buffer {
   const chunks: Buffer[] = [GZIP_HEADER];
   let crc = 0;
   let length = 0;
   for (const { bytes, part, piece } of segments) {
     if (!bytes.length) continue;
-    chunks.push(part ? part.deflated()[piece!]! : deflateRun(bytes));
-    crc = zlib.crc32(bytes, crc);
+    if (part) {
+      chunks.push(part.deflated(tokenBytes)[piece!]!);
+      crc = part.crcAfter(crc, piece!);
+    } else {
+      chunks.push(deflateRun(bytes));
+      crc = zlib.crc32(bytes, crc);
+    }
     length += bytes.length;
   }
   const trailer = Buffer.alloc(8);
@@ -294,7 +376,14 @@ export async function sendView(
   const csrfToken = typeof data.csrfToken === 'string' ? data.csrfToken : undefined;
   const html = await reply.viewAsync(template, data);
   if (!gzip) return reply.send(withKeptParts(html, parts, csrfToken));
-  return reply.header('content-encoding', 'gzip').send(gzipPage(segmentsOf(html, parts, csrfToken)));
+  return reply
+    .header('content-encoding', 'gzip')
+    .send(
+      gzipPage(
+        segmentsOf(html, parts, csrfToken),
+        csrfToken === undefined ? 0 : Buffer.byteLength(csrfToken),
+      ),
+    );
 }
 
 /**

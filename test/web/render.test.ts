@@ -10,6 +10,8 @@ import { describe, expect, it, vi } from 'vitest';
 import { OneLinePerRequest, redactTokens } from '../../src/web/app.js';
 import {
   acceptsGzip,
+  crc32Combine,
+  crc32Shift,
   CSRF_HOLE,
   KeptHtml,
   makeAbbreviator,
@@ -254,6 +256,56 @@ describe('pages gzipped for a browser that accepts it', () => {
       expect(response.body, refused).toBe(text.body);
     }
     await app.close();
+  });
+
+  it('compresses a part with many forms as one, whatever its tokens’ length', async () => {
+    // The plan page: one kept part, a form for each of its actions, each with a CSRF hole.
+    const actions = Array.from(
+      { length: 40 },
+      (_, i) =>
+        `<li><h3>Action ${i + 1}: reduce repeat ASB – “hot spots”</h3><form method="post" action="/p/sosafe/actions/${i + 1}/comments">` +
+        `<input type="hidden" name="_csrf" value="${CSRF_HOLE}"><textarea class="govuk-textarea" name="text"></textarea>` +
+        '<button type="submit" class="govuk-button govuk-button--secondary" data-module="govuk-button">Add a comment</button></form></li>',
+    );
+    const plan = new KeptHtml(`<ol class="app-plan">${actions.join('')}</ol>`);
+    let token = '';
+    const app = await pageApp('<main>{{ plan }}</main>', () => ({ plan, csrfToken: token }));
+    try {
+      for (token of ['x'.repeat(36), 'y'.repeat(36), 'a-much-longer-token-’'.repeat(4), '', 'z'.repeat(36)]) {
+        const text = await app.inject({ url: '/' });
+        const gzipped = await app.inject({ url: '/', headers: { 'accept-encoding': 'gzip' } });
+        expect(zlib.gunzipSync(gzipped.rawPayload).toString('utf8'), `token ${token}`).toBe(text.body);
+        expect(text.body.split(`value="${token}"`).length - 1).toBe(40);
+        if (token.length !== 36) continue;
+        // As long as a CSRF token is. Each piece compressed apart could point back only into itself.
+        const apart = plan.pieces
+          .map((piece) => zlib.deflateRawSync(piece, { finishFlush: zlib.constants.Z_SYNC_FLUSH }).length)
+          .reduce((sum, length) => sum + length);
+        expect(gzipped.rawPayload.length, `token ${token}`).toBeLessThan(apart / 2);
+      }
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('combines CRC-32s as zlib would compute them over the bytes joined', () => {
+    const random = (length: number) =>
+      Buffer.from(Array.from({ length }, () => Math.floor(Math.random() * 256)));
+    for (const [a, b] of [
+      [0, 0],
+      [0, 7],
+      [5, 0],
+      [1, 1],
+      [300, 70_000],
+      [70_000, 3],
+      [12, 1_000_003],
+    ] as const) {
+      const first = random(a);
+      const second = random(b);
+      expect(crc32Combine(zlib.crc32(first), zlib.crc32(second), crc32Shift(b)), `${a} then ${b}`).toBe(
+        zlib.crc32(Buffer.concat([first, second])),
+      );
+    }
   });
 
   it('keeps a Vary the route set, and adds Accept-Encoding to it', async () => {
