@@ -230,12 +230,14 @@ export function withKeptParts(html: string, parts: readonly KeptHtml[], csrfToke
  * 14 KB, and sending the bytes was the floor under its time (docs/benchmarks.md). A page's kept
  * parts are compressed once, not for every answer: a gzip body is a header, raw DEFLATE data, and a
  * trailer with the text's CRC-32 and length (RFC 1952); DEFLATE data may be made of runs compressed
- * apart, each ended with a sync flush, which leaves it byte-aligned, outside a final block and
- * pointing back only into its own run (RFC 1951), then one empty final block. So each answer
- * compresses its own text around the parts (a few KB) and its CSRF tokens, and joins them with the
- * parts' compressed pieces. Every CSRF token is new for each answer (@fastify/csrf-protection salts
- * each), and the session's cookie is SameSite=Lax, so compression gives no cross-site page a
- * secret to guess at by sizes (BREACH).
+ * apart, each ended with a sync flush, which leaves it byte-aligned and outside a final block
+ * (RFC 1951), then one empty final block. A run points back only into bytes its compressor was
+ * given: its own, or for a kept part's later pieces the part before them (deflatePieces). So each
+ * answer compresses its own text around the parts (a few KB), sends each CSRF token in a block of
+ * its own, and joins them with the parts' compressed pieces (the trailer's CRC combined: crc32Combine).
+ * Every CSRF token is new for each answer (@fastify/csrf-protection salts each), no token is ever
+ * compressed against other text, and the session's cookie is SameSite=Lax, so compression gives no
+ * cross-site page a secret to guess at by sizes (BREACH).
  */
 /** An answer's own runs: compressed fast (level 1), as they are compressed for every answer. */
 const DEFLATE_RUN = { level: 1, finishFlush: zlib.constants.Z_SYNC_FLUSH } as const;
