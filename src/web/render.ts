@@ -132,8 +132,11 @@ const CSRF_HOLE_BYTES = Buffer.from(CSRF_HOLE);
 export class KeptHtml extends nunjucks.runtime.SafeString {
   /** The part's bytes, split at each CSRF hole. */
   readonly pieces: readonly Buffer[];
-  /** Each piece's CRC-32, and the operator that moves a CRC over the piece's length (crc32Combine). */
-  readonly #crcs: readonly { crc: number; shift: number }[];
+  /**
+   * Each piece's CRC-32, and the operator that moves a CRC over the piece's length (crc32Combine),
+   * made the first time a page with the part is sent gzipped.
+   */
+  #crcs: readonly { crc: number; shift: number }[] | undefined;
   #deflated: { tokenBytes: number; pieces: readonly Buffer[] } | undefined;
   constructor(html: string) {
     super(`<!--${KEPT_TOKEN}-${++keptParts}-->`);
@@ -146,7 +149,6 @@ export class KeptHtml extends nunjucks.runtime.SafeString {
     }
     pieces.push(bytes.subarray(from));
     this.pieces = pieces;
-    this.#crcs = pieces.map((piece) => ({ crc: zlib.crc32(piece), shift: crc32Shift(piece.length) }));
   }
 
   /** The part as text, its holes filled with a CSRF token (a page rendered whole; tests). */
@@ -168,6 +170,7 @@ export class KeptHtml extends nunjucks.runtime.SafeString {
 
   /** A CRC-32 so far, carried over the piece's bytes: the same as zlib.crc32(piece, crc). */
   crcAfter(crc: number, piece: number): number {
+    this.#crcs ??= this.pieces.map((bytes) => ({ crc: zlib.crc32(bytes), shift: crc32Shift(bytes.length) }));
     const { crc: own, shift } = this.#crcs[piece]!;
     return crc32Combine(crc, own, shift);
   }
@@ -330,8 +333,13 @@ function deflateRun(bytes: Buffer): Buffer {
   return stored;
 }
 
-/** The page as one gzip body: each run compressed (a kept piece's, once), then the trailer. */
-function gzipPage(segments: readonly Segment[], tokenBytes: number): Buffer {
+/**
+ * The page as one gzip body: its runs (segmentsOf) each compressed (a kept piece's, once), then the
+ * trailer.
+ */
+function gzipPage(html: string, parts: readonly KeptHtml[], csrfToken?: string): Buffer {
+  const segments = segmentsOf(html, parts, csrfToken);
+  const tokenBytes = csrfToken === undefined ? 0 : Buffer.byteLength(csrfToken);
   const chunks: Buffer[] = [GZIP_HEADER];
   let crc = 0;
   let length = 0;
@@ -378,14 +386,7 @@ export async function sendView(
   const csrfToken = typeof data.csrfToken === 'string' ? data.csrfToken : undefined;
   const html = await reply.viewAsync(template, data);
   if (!gzip) return reply.send(withKeptParts(html, parts, csrfToken));
-  return reply
-    .header('content-encoding', 'gzip')
-    .send(
-      gzipPage(
-        segmentsOf(html, parts, csrfToken),
-        csrfToken === undefined ? 0 : Buffer.byteLength(csrfToken),
-      ),
-    );
+  return reply.header('content-encoding', 'gzip').send(gzipPage(html, parts, csrfToken));
 }
 
 /**
