@@ -33,7 +33,7 @@ import {
   type UploadedDiskFile,
   type UploadedFile,
 } from './forms.js';
-import { configureNunjucks, govukDir, sendView, viewsDir } from './render.js';
+import { configureNunjucks, govukDir, keptHeaders, sendView, viewsDir } from './render.js';
 import { registerAccountRoutes } from './routes/accounts.js';
 import { registerApiRoutes } from './routes/api.js';
 import { registerApiTokenRoutes } from './routes/api-tokens.js';
@@ -322,12 +322,14 @@ export async function buildApp({
       maxAge: FLASH_MAX_AGE_S,
     });
   });
+  // The page header, made once for each user, partnership and navigation item shown and kept.
+  const header = keptHeaders((template, data) => app.view(template, data));
   app.decorateReply(
     'page',
     async function page(this: FastifyReply, template: string, data: Record<string, unknown> = {}) {
       const request = this.request;
       const flash = takeFlash(request, this);
-      return sendView(this, template, {
+      const pageData: Record<string, unknown> = {
         serviceName: SERVICE_NAME,
         user: request.user,
         csrfToken: await this.generateCsrf(),
@@ -335,7 +337,8 @@ export async function buildApp({
         currentPath: request.url,
         flash,
         ...data,
-      });
+      };
+      return sendView(this, template, { ...pageData, headerHtml: await header(pageData) });
     },
   );
 

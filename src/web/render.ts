@@ -181,6 +181,53 @@ export function keptPartsOf(data: Record<string, unknown>): KeptHtml[] {
   return Object.values(data).filter((value): value is KeptHtml => value instanceof KeptHtml);
 }
 
+/** What the page header shows (views/partials/header.njk), and nothing else of a page's data. */
+function headerContext(data: Record<string, unknown>) {
+  const partnership = data.partnership as { id?: unknown; name?: unknown; slug?: unknown } | undefined;
+  const member = data.member as { partnershipId?: unknown; role?: unknown } | undefined;
+  const user = data.user as { name?: unknown; partnerships?: unknown } | undefined;
+  return {
+    serviceName: data.serviceName,
+    base: data.base,
+    nav: data.nav,
+    partnership: partnership && { id: partnership.id, name: partnership.name, slug: partnership.slug },
+    member: member && { partnershipId: member.partnershipId, role: member.role },
+    user: user && { name: user.name, partnerships: user.partnerships },
+  };
+}
+
+/**
+ * The page header, made once for each set of what it shows and kept (a KeptHtml with a hole for
+ * each answer's CSRF token): `header(data)` gives it for a page's data. Its two GOV.UK macros,
+ * rendered for every page, were a fifth of the server's time on an aim page (docs/benchmarks.md).
+ * It is rendered from headerContext alone, so it cannot show a field that its key does not hold;
+ * the last `maxKept` headers used are kept. A page without a CSRF token gets none (undefined):
+ * the layout then renders the header itself.
+ */
+export function keptHeaders(
+  render: (template: string, data: Record<string, unknown>) => Promise<string>,
+  maxKept = 1000,
+): (data: Record<string, unknown>) => Promise<KeptHtml> | undefined {
+  const kept = new Map<string, Promise<KeptHtml>>();
+  return (data) => {
+    if (typeof data.csrfToken !== 'string') return undefined;
+    const context = headerContext(data);
+    const key = JSON.stringify(context);
+    let header = kept.get(key);
+    if (header) {
+      kept.delete(key);
+    } else {
+      header = render('partials/header.njk', { ...context, csrfToken: CSRF_HOLE }).then(
+        (html) => new KeptHtml(html),
+      );
+      header.catch(() => kept.delete(key));
+    }
+    kept.set(key, header);
+    if (kept.size > maxKept) kept.delete(kept.keys().next().value!);
+    return header;
+  };
+}
+
 /** A run of a page's bytes; a kept part's piece brings its compressed form too. */
 interface Segment {
   readonly bytes: Buffer;

@@ -10,13 +10,17 @@ import { describe, expect, it, vi } from 'vitest';
 import { OneLinePerRequest, redactTokens } from '../../src/web/app.js';
 import {
   acceptsGzip,
+  configureNunjucks,
   crc32Combine,
   crc32Shift,
   CSRF_HOLE,
+  govukDir,
   KeptHtml,
+  keptHeaders,
   makeAbbreviator,
   sendView,
   textHelpers,
+  viewsDir,
   withKeptPartsInline,
 } from '../../src/web/render.js';
 
@@ -319,5 +323,78 @@ describe('pages gzipped for a browser that accepts it', () => {
     expect(zlib.gunzipSync(response.rawPayload).toString('utf8')).toBe('<p>1</p>');
     await app.close();
     fs.rmSync(dir, { recursive: true, force: true });
+  });
+});
+
+describe('the page header, made once and kept', () => {
+  /** The app's own templates and Nunjucks set-up, as buildApp registers them. */
+  async function viewsApp() {
+    const app = Fastify();
+    await app.register(fastifyView, {
+      engine: { nunjucks },
+      templates: [viewsDir, govukDir],
+      options: { onConfigure: configureNunjucks },
+    });
+    await app.ready();
+    return app;
+  }
+
+  const coordinatorPage = (name = 'Helen Whitehead') => ({
+    serviceName: 'Partnership Plan',
+    title: 'Page not found',
+    base: '/p/sosafe/plans/2024-25',
+    nav: 'dashboard',
+    partnership: { id: 1, name: 'SoSafe Stevenage', slug: 'sosafe', area: 'Stevenage', notInHeader: 'x' },
+    member: { partnershipId: 1, role: 'coordinator', organisation: 'SBC' },
+    user: { id: 7, name, email: 'helen@example.org', partnerships: 2 },
+    csrfToken: 'token-of-this-answer',
+    cspNonce: 'nonce',
+  });
+
+  it('shows what the layout renders itself, with each answer’s own token', async () => {
+    const app = await viewsApp();
+    const header = keptHeaders((template, data) => app.view(template, data));
+    const data = coordinatorPage('Ann <O’Brien>');
+    const part = await header(data);
+    expect(part).toBeInstanceOf(KeptHtml);
+    const kept = await app.view('errors/not-found.njk', withKeptPartsInline({ ...data, headerHtml: part }));
+    const itself = await app.view('errors/not-found.njk', data);
+    expect(kept).toBe(itself);
+    expect(kept).toContain('Ann &lt;O’Brien&gt; (coordinator)');
+    expect(kept).toContain('value="token-of-this-answer"');
+    expect(kept).toContain('href="/p/sosafe/audit"');
+    expect(kept).toContain('href="/county"');
+    await app.close();
+  });
+
+  it('is kept for what it shows: the same part again, a new one when its name, role or place changes', async () => {
+    let renders = 0;
+    const header = keptHeaders(async () => `<header>${++renders}</header>`, 3);
+    const first = await header(coordinatorPage());
+    // Fields the header does not show, and the token, do not make a new one.
+    expect(await header({ ...coordinatorPage(), csrfToken: 'another token', title: 'Other' })).toBe(first);
+    expect(
+      await header({ ...coordinatorPage(), user: { ...coordinatorPage().user, email: 'new@example.org' } }),
+    ).toBe(first);
+    expect(renders).toBe(1);
+    const renamed = await header(coordinatorPage('Helen Smith'));
+    const otherNav = await header({ ...coordinatorPage(), nav: 'plan' });
+    const partner = await header({ ...coordinatorPage(), member: { partnershipId: 1, role: 'partner' } });
+    expect(new Set([first, renamed, otherNav, partner]).size).toBe(4);
+    // Three kept: the least recently used (the first) went when the fourth was made.
+    expect(await header(coordinatorPage())).not.toBe(first);
+    expect(renders).toBe(5);
+  });
+
+  it('is not made for a page without a CSRF token, nor kept when its render fails', async () => {
+    let fail = true;
+    const header = keptHeaders(async () => {
+      if (fail) throw new Error('template error');
+      return '<header></header>';
+    });
+    expect(header({ ...coordinatorPage(), csrfToken: undefined })).toBeUndefined();
+    await expect(header(coordinatorPage())).rejects.toThrow('template error');
+    fail = false;
+    expect(await header(coordinatorPage())).toBeInstanceOf(KeptHtml);
   });
 });
