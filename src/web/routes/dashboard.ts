@@ -127,6 +127,27 @@ export function registerDashboardRoutes(app: FastifyInstance, services: Services
     return new KeptHtml(html);
   });
 
+  /**
+   * The form that chooses the quarter, made once for each dashboard read as the tables are: its
+   * choices give each quarter's updates and phase from the dashboard's own figures.
+   */
+  const quarterFormHtml = madeFromKept(
+    async (dashboard: Dashboard): Promise<KeptHtml> =>
+      new KeptHtml(
+        await app.view('dashboard/quarter-form.njk', {
+          action: `${planPath(dashboard)}/dashboard`,
+          quarterItems: QUARTERS.map((q) => {
+            const info = dashboard.quarters.find((x) => x.quarter === q);
+            return {
+              value: String(q),
+              text: `${quarterLabel(q)} (${quarterMonths(q)}): ${countOf(info?.updates ?? 0, 'update')}, ${PHASE_WORDS[info?.phase ?? 'not_opened']}`,
+              selected: q === dashboard.quarter,
+            };
+          }),
+        }),
+      ),
+  );
+
   app.get<{ Params: DashboardParams; Querystring: DashboardQuery }>(
     '/p/:slug/plans/:year/dashboard',
     async (request, reply) => {
@@ -139,14 +160,7 @@ export function registerDashboardRoutes(app: FastifyInstance, services: Services
         quarterLabel: quarterLabel(dashboard.quarter),
         quarterMonths: quarterMonths(dashboard.quarter),
         previousLabel: dashboard.previousQuarter ? quarterLabel(dashboard.previousQuarter) : null,
-        quarterItems: QUARTERS.map((q) => {
-          const info = dashboard.quarters.find((x) => x.quarter === q);
-          return {
-            value: String(q),
-            text: `${quarterLabel(q)} (${quarterMonths(q)}): ${countOf(info?.updates ?? 0, 'update')}, ${PHASE_WORDS[info?.phase ?? 'not_opened']}`,
-            selected: q === dashboard.quarter,
-          };
-        }),
+        quarterFormHtml: await quarterFormHtml(dashboard),
         tablesHtml: await tablesHtml(dashboard),
         priorityTrend: await priorityTrendSection(
           services,
