@@ -338,7 +338,8 @@ export async function buildApp({
         flash,
         ...data,
       };
-      return sendView(this, template, { ...pageData, headerHtml: await header(pageData) });
+      pageData.headerHtml = await header(pageData);
+      return sendView(this, template, pageData);
     },
   );
 

@@ -386,6 +386,18 @@ describe('the page header, made once and kept', () => {
     expect(renders).toBe(5);
   });
 
+  it('keeps the headers used last: a header shown again outlasts one made after it', async () => {
+    let renders = 0;
+    const header = keptHeaders(async () => `<header>${++renders}</header>`, 2);
+    const first = await header(coordinatorPage('First'));
+    const second = await header(coordinatorPage('Second'));
+    expect(await header(coordinatorPage('First'))).toBe(first);
+    await header(coordinatorPage('Third'));
+    expect(await header(coordinatorPage('First'))).toBe(first);
+    expect(await header(coordinatorPage('Second'))).not.toBe(second);
+    expect(renders).toBe(4);
+  });
+
   it('is not made for a page without a CSRF token, nor kept when its render fails', async () => {
     let fail = true;
     const header = keptHeaders(async () => {
